@@ -1,0 +1,27 @@
+#ifndef SHEETSYNC_STORE_INTERNAL_H
+#define SHEETSYNC_STORE_INTERNAL_H
+
+/* Shared by the files of store/ only. */
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+struct store {
+    sqlite3 *db;
+    char *path;
+};
+
+/* Writes "what: sqlite message" into err and returns -1. */
+int store_fail(struct store *st, char *err, size_t errlen, const char *what);
+
+/* Runs statements without results (BEGIN, COMMIT, DDL). */
+int store_exec(struct store *st, const char *sql, char *err, size_t errlen);
+
+/* Prepares `sql` (cached per connection is not needed at our rates). */
+int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out, char *err, size_t errlen);
+
+/* Copy of a text column, or NULL. */
+char *store_col_strdup(sqlite3_stmt *s, int col);
+
+#endif
