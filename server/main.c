@@ -1,0 +1,401 @@
+/* sheetsync: the command line (contract §3). Each command is a function of
+ * the table below; global options may stand before or after the command. */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "ingest/import.h"
+#include "ingest/sync.h"
+#include "ingest/worker.h"
+#include "ingest/gauth.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "store/store.h"
+
+enum { EXIT_WORK = 1, EXIT_USAGE = 2 };
+
+struct cli {
+    const char *db;     /* --db */
+    const char *config; /* --config */
+    int argc;           /* what is left for the command */
+    char **argv;
+};
+
+struct command {
+    const char *name;
+    int (*run)(struct cli *);
+    const char *usage;
+    const char *help;
+};
+
+static int cmd_serve(struct cli *);
+static int cmd_sync(struct cli *);
+static int cmd_import_csv(struct cli *);
+static int cmd_migrate(struct cli *);
+
+static const struct command commands[] = {
+    {"serve", cmd_serve, "sheetsync serve",
+     "Serve the HTTP API, the dashboard and the webhook receiver.\n"
+     "Listens on SHEETSYNC_BIND:SHEETSYNC_PORT (default 127.0.0.1:8080; port 0 picks one).\n"},
+    {"sync", cmd_sync, "sheetsync sync [--full]",
+     "Pull every configured Google source once through the Sheets API, then exit.\n"
+     "Rows are compared with what is stored by content hash, so only changes are\n"
+     "written. --full also cleans every stored row again (after a rules upgrade).\n"
+     "Needs SHEETSYNC_SPREADSHEET_ID (or --config) and GOOGLE_APPLICATION_CREDENTIALS.\n"},
+    {"import-csv", cmd_import_csv,
+     "sheetsync import-csv FILE [--source NAME] [--locale en_US] [--timezone UTC]",
+     "Load a CSV export as the whole content of a source (default 'default').\n"
+     "Record 1 is the header; record N is sheet row N. Rows the source had that are\n"
+     "not in the file are marked deleted. Nothing is written when the file is bad.\n"},
+    {"migrate", cmd_migrate, "sheetsync migrate", "Apply the schema migrations and exit.\n"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "sheetsync %s: Google Sheet issues in, clean week-over-week trends out.\n\n"
+            "Usage:\n",
+            SHEETSYNC_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %s\n", commands[i].usage);
+    fprintf(f, "  sheetsync --version | --help | <command> --help\n\n"
+               "Global options (before or after the command):\n"
+               "  --db PATH       SQLite file (env SHEETSYNC_DB, default ./sheetsync.db)\n"
+               "  --config PATH   JSON file with several sources (env SHEETSYNC_CONFIG)\n\n"
+               "Exit codes: 0 success, 1 the work failed, 2 bad usage or configuration.\n"
+               "Configuration variables: see README.md.\n");
+}
+
+/* Fails with exit code 2 and one line, as contract §3 asks. */
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "sheetsync: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see sheetsync --help)\n");
+    return EXIT_USAGE;
+}
+
+static int load_config(struct cli *c, struct cfg *cfg)
+{
+    char err[512];
+    if (cfg_load(cfg, c->db, c->config, err, sizeof err)) {
+        fprintf(stderr, "sheetsync: configuration: %s\n", err);
+        cfg_free(cfg);
+        return EXIT_USAGE;
+    }
+    log_init(cfg->log_level, cfg->log_json);
+    return 0;
+}
+
+static int open_store(const struct cfg *cfg, struct store **st)
+{
+    char err[512];
+    if (store_open(cfg->db_path, st, err, sizeof err) || store_migrate(*st, err, sizeof err)) {
+        fprintf(stderr, "sheetsync: %s\n", err);
+        store_close(*st);
+        *st = NULL;
+        return EXIT_WORK;
+    }
+    return 0;
+}
+
+static int cmd_migrate(struct cli *c)
+{
+    struct cfg cfg;
+    struct store *st = NULL;
+    if (c->argc > 0)
+        return usage_error("migrate: unexpected argument '%s'", c->argv[0]);
+    int rc = load_config(c, &cfg);
+    if (rc)
+        return rc;
+    rc = open_store(&cfg, &st);
+    if (!rc)
+        log_info("migrate: %s is up to date", cfg.db_path);
+    store_close(st);
+    cfg_free(&cfg);
+    return rc;
+}
+
+/* Takes the value of `--name VALUE` or `--name=VALUE` at argv[*i]. */
+static int option_value(char **argv, int argc, int *i, const char *name, const char **out)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return 0;
+    if (argv[*i][n] == '=') {
+        *out = argv[*i] + n + 1;
+        return 1;
+    }
+    if (argv[*i][n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *out = argv[++*i];
+    return 1;
+}
+
+static int cmd_import_csv(struct cli *c)
+{
+    struct import_options o = {0};
+    for (int i = 0; i < c->argc; i++) {
+        const char **targets[] = {&o.source, &o.locale, &o.timezone};
+        const char *names[] = {"--source", "--locale", "--timezone"};
+        int matched = 0;
+        for (size_t k = 0; k < 3 && !matched; k++) {
+            matched = option_value(c->argv, c->argc, &i, names[k], targets[k]);
+            if (matched < 0)
+                return usage_error("import-csv: %s needs a value", names[k]);
+        }
+        if (matched)
+            continue;
+        if (c->argv[i][0] == '-' && c->argv[i][1] != '\0')
+            return usage_error("import-csv: unknown option '%s'", c->argv[i]);
+        if (o.path)
+            return usage_error("import-csv: unexpected argument '%s'", c->argv[i]);
+        o.path = c->argv[i];
+    }
+    if (!o.path)
+        return usage_error("import-csv: %s", "FILE is required");
+    if (o.timezone && !clock_zone_exists(o.timezone))
+        return usage_error("import-csv: --timezone: '%s' is not a known time zone", o.timezone);
+    if (o.locale && strlen(o.locale) > 32)
+        return usage_error("import-csv: --locale: '%s' is too long", o.locale);
+
+    struct cfg cfg;
+    struct store *st = NULL;
+    int rc = load_config(c, &cfg);
+    if (rc)
+        return rc;
+    const struct cfg_source *src = cfg_find_source(&cfg, o.source);
+    if (src)
+        o.aliases = &src->aliases;
+    if ((rc = open_store(&cfg, &st)) == 0) {
+        char err[1024];
+        struct load_stats s;
+        if (import_csv(st, &o, &s, err, sizeof err)) {
+            fprintf(stderr, "sheetsync: import-csv: %s\n", err);
+            rc = EXIT_WORK;
+        } else {
+            log_info("import-csv: %s: %ld rows read, %ld changed, %ld issue versions written "
+                     "(sync %ld)",
+                     o.path, s.rows_fetched, s.rows_changed, s.issues_changed, s.sync_id);
+        }
+    }
+    store_close(st);
+    cfg_free(&cfg);
+    return rc;
+}
+
+/* The configured sources that read a Google sheet, as the sync layer wants
+ * them. Returns 0 (n may be 0), or EXIT_USAGE naming what is missing. */
+static int google_sources(const struct cfg *cfg, struct sync_source **out, size_t *n)
+{
+    *n = 0;
+    *out = calloc(cfg->nsources ? cfg->nsources : 1, sizeof **out);
+    if (!*out)
+        return EXIT_WORK;
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        const struct cfg_source *s = &cfg->sources[i];
+        if (!s->spreadsheet_id)
+            continue;
+        (*out)[(*n)++] =
+            (struct sync_source){s->name, s->spreadsheet_id, s->sheet, s->header_row, &s->aliases};
+    }
+    if (*n > 0 && !cfg->credentials_path) {
+        fprintf(stderr, "sheetsync: configuration: GOOGLE_APPLICATION_CREDENTIALS: required for "
+                        "Google sync (a service-account key file)\n");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int cmd_sync(struct cli *c)
+{
+    bool reclean = false;
+    for (int i = 0; i < c->argc; i++) {
+        if (strcmp(c->argv[i], "--full") == 0)
+            reclean = true;
+        else
+            return usage_error("sync: unexpected argument '%s'", c->argv[i]);
+    }
+    struct cfg cfg;
+    struct store *st = NULL;
+    struct sync_source *srcs = NULL;
+    struct gauth *auth = NULL;
+    struct sheets_client *client = NULL;
+    size_t n = 0;
+    char err[1024];
+    int rc = load_config(c, &cfg);
+    if (rc)
+        return rc;
+    if ((rc = google_sources(&cfg, &srcs, &n)) != 0)
+        goto out;
+    if (n == 0) {
+        fprintf(stderr, "sheetsync: configuration: SHEETSYNC_SPREADSHEET_ID: no Google source is "
+                        "configured\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (!(auth = gauth_new_from_file(cfg.credentials_path, NULL, err, sizeof err))) {
+        fprintf(stderr, "sheetsync: configuration: GOOGLE_APPLICATION_CREDENTIALS: %s\n", err);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    client = sheets_client_new(cfg.sheets_api_url, auth, NULL);
+    if (!client || (rc = open_store(&cfg, &st)) != 0) {
+        rc = EXIT_WORK;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct sync_request req = {.trigger = "manual", .full = true, .reclean = reclean};
+        struct load_stats s;
+        if (sync_run(st, client, &srcs[i], &req, &s, err, sizeof err)) {
+            fprintf(stderr, "sheetsync: sync %s: %s\n", srcs[i].name, err);
+            rc = EXIT_WORK;
+            continue;
+        }
+        log_info("sync %s: %ld rows read, %ld changed, %ld issue versions written (run %ld)",
+                 srcs[i].name, s.rows_fetched, s.rows_changed, s.issues_changed, s.sync_id);
+    }
+out:
+    sheets_client_free(client);
+    gauth_free(auth);
+    store_close(st);
+    free(srcs);
+    cfg_free(&cfg);
+    return rc;
+}
+
+static int cmd_serve(struct cli *c)
+{
+    struct cfg cfg;
+    struct store *st = NULL;
+    struct sync_source *srcs = NULL;
+    struct worker *worker = NULL;
+    size_t nsrcs = 0;
+    if (c->argc > 0)
+        return usage_error("serve: unexpected argument '%s'", c->argv[0]);
+    int rc = load_config(c, &cfg);
+    if (rc)
+        return rc;
+    if ((rc = google_sources(&cfg, &srcs, &nsrcs)) != 0 || (rc = open_store(&cfg, &st)) != 0)
+        goto out;
+
+    /* Block the stop signals in every thread; this one waits for them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[1024];
+    if (nsrcs > 0) {
+        struct worker_options wo = {
+            .db_path = cfg.db_path,
+            .api_base_url = cfg.sheets_api_url,
+            .credentials_path = cfg.credentials_path,
+            .sources = srcs,
+            .nsources = nsrcs,
+            .reconcile_seconds = cfg.reconcile_seconds,
+        };
+        if (!(worker = worker_start(&wo, err, sizeof err))) {
+            fprintf(stderr, "sheetsync: configuration: GOOGLE_APPLICATION_CREDENTIALS: %s\n", err);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    } else {
+        log_info("serve: no Google source configured (SHEETSYNC_SPREADSHEET_ID): serving the "
+                 "stored data only");
+    }
+    struct http_options ho = {
+        .bind = cfg.bind,
+        .port = (unsigned)cfg.port,
+        .db_path = cfg.db_path,
+        .api_token = cfg.api_token,
+        .admin_token = cfg.admin_token,
+        .cors_origins = cfg.cors_origins,
+    };
+    struct http_server *srv = http_start(&ho, err, sizeof err);
+    if (!srv) {
+        fprintf(stderr, "sheetsync: serve: %s\n", err);
+        rc = EXIT_WORK;
+        goto out;
+    }
+    log_info("serve: listening on http://%s:%u/ (database %s)", cfg.bind, http_port(srv),
+             cfg.db_path);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_info("serve: %s received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    http_stop(srv);
+out:
+    worker_stop(worker);
+    free(srcs);
+    store_close(st);
+    cfg_free(&cfg);
+    return rc;
+}
+
+/* Splits argv into global options, the command and its own arguments. */
+int main(int argc, char **argv)
+{
+    struct cli c = {0};
+    const struct command *cmd = NULL;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    bool help = false;
+    int nrest = 0, rc;
+    if (!rest)
+        return EXIT_WORK;
+
+    for (int i = 1; i < argc; i++) {
+        int m;
+        if ((m = option_value(argv, argc, &i, "--db", &c.db)) ||
+            (m = option_value(argv, argc, &i, "--config", &c.config))) {
+            if (m < 0) {
+                rc = usage_error("%s needs a value", argv[i]);
+                goto out;
+            }
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            help = true;
+        } else if (strcmp(argv[i], "--version") == 0 && !cmd) {
+            printf("sheetsync %s\n", SHEETSYNC_VERSION);
+            rc = 0;
+            goto out;
+        } else if (!cmd && argv[i][0] != '-') {
+            for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+                if (strcmp(argv[i], commands[k].name) == 0)
+                    cmd = &commands[k];
+            if (!cmd) {
+                rc = usage_error("unknown command '%s'", argv[i]);
+                goto out;
+            }
+        } else if (!cmd) {
+            rc = usage_error("unknown option '%s'", argv[i]);
+            goto out;
+        } else {
+            rest[nrest++] = argv[i];
+        }
+    }
+    if (help || !cmd) {
+        if (cmd)
+            printf("Usage: %s\n\n%s", cmd->usage, cmd->help);
+        else
+            usage(help ? stdout : stderr);
+        rc = help ? 0 : EXIT_USAGE;
+        goto out;
+    }
+    c.argc = nrest;
+    c.argv = rest;
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread starts */
+    rc = cmd->run(&c);
+    curl_global_cleanup();
+out:
+    free(rest);
+    return rc;
+}
