@@ -23,4 +23,16 @@ run_suite() { # name, cmake options...
 run_suite release -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_suite sanitize -DCMAKE_BUILD_TYPE=Debug -DSHEETSYNC_SANITIZE=ON
+echo "== fuzz (libFuzzer, ${FUZZ_SECONDS:-10} s per parser)"
+CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DSHEETSYNC_FUZZ=ON \
+    -DSHEETSYNC_TESTS=OFF -DSHEETSYNC_WERROR=ON >/dev/null
+cmake --build build/fuzz -j"$jobs" >/dev/null
+for fuzzer in build/fuzz/fuzz_*; do
+    [ -x "$fuzzer" ] || continue
+    corpus="build/fuzz/corpus_$(basename "$fuzzer")"
+    mkdir -p "$corpus"
+    "$fuzzer" -max_total_time="${FUZZ_SECONDS:-10}" -rss_limit_mb=2048 \
+        -artifact_prefix=build/fuzz/ "$corpus" 2>&1 | grep -E '^Done|ERROR|SUMMARY' || true
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz: $fuzzer found a crash (build/fuzz/crash-*)"; exit 1; }
+done
 echo "== all tests passed"
