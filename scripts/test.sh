@@ -31,8 +31,13 @@ for fuzzer in build/fuzz/fuzz_*; do
     [ -x "$fuzzer" ] || continue
     corpus="build/fuzz/corpus_$(basename "$fuzzer")"
     mkdir -p "$corpus"
-    "$fuzzer" -max_total_time="${FUZZ_SECONDS:-10}" -rss_limit_mb=2048 \
-        -artifact_prefix=build/fuzz/ "$corpus" 2>&1 | grep -E '^Done|ERROR|SUMMARY' || true
-    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz: $fuzzer found a crash (build/fuzz/crash-*)"; exit 1; }
+    log="build/fuzz/$(basename "$fuzzer").log"
+    if ! "$fuzzer" -max_total_time="${FUZZ_SECONDS:-10}" -rss_limit_mb=2048 \
+        -artifact_prefix=build/fuzz/ "$corpus" >"$log" 2>&1; then
+        tail -n 40 "$log"
+        echo "fuzz: $fuzzer found a crash (input saved as build/fuzz/crash-*)"
+        exit 1
+    fi
+    echo "$(basename "$fuzzer"): $(grep -E '^Done' "$log")"
 done
 echo "== all tests passed"
