@@ -139,10 +139,12 @@ int sync_run(struct store *st, struct sheets_client *c, const struct sync_source
     int rc;
     if (found < 0)
         return -1;
-    /* Never synced in full, or its header moved: only a full sync is right. */
+    /* Never synced in full, its header moved, or it is configured to read
+     * another tab than the one stored: only a full sync is right. */
     long header_row = src->header_row > 0 ? src->header_row : 1;
     if (!found || !stored.last_sync_ok_at || !*stored.sheet || stored.header_row != header_row ||
-        strcmp(stored.kind ? stored.kind : "", "sheets") != 0 || req->first <= header_row) {
+        strcmp(stored.kind ? stored.kind : "", "sheets") != 0 || req->first <= header_row ||
+        (src->sheet && *src->sheet && strcmp(src->sheet, stored.sheet) != 0)) {
         struct sync_request full = *req;
         full.full = true;
         rc = full_sync(st, c, src, &full, stats, err, errlen);

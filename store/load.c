@@ -68,6 +68,7 @@ struct load {
     long range_last; /* rows after last_row up to here are deleted at the end */
     long rows_fetched, rows_changed, issues_changed;
     bool header_changed;
+    bool trends_changed; /* an issue version changed what the weekly model reads */
     sqlite3_stmt *q[Q_COUNT];
     struct buf cells;
     struct timespec started;
@@ -648,6 +649,7 @@ struct issue_state {
     long version;
     int64_t hash;
     long row;
+    int64_t trend_key; /* trend_key() of the stored issue */
 };
 
 static void issue_state_free(struct issue_state *s)
@@ -687,13 +689,19 @@ struct derive {
     sqlite3_stmt *affected, *winner, *current, *upsert, *move, *mark_deleted, *version;
 };
 
+/* The winner query names its index: without statistics SQLite would satisfy
+ * ORDER BY row DESC by walking the source's whole primary key backwards,
+ * one scan per affected issue (quadratic: 100,000 rows took minutes). The
+ * index (source_id, issue_number) carries the key's row last, so it gives
+ * the highest row directly. */
 static const char *const derive_sql[] = {
     "SELECT issue_number FROM temp.load_affected",
     "SELECT row, excluded, vehicle, vehicle_key, summary, description, priority, status,"
     " reported_at, reported_by, assigned_to, due_date, resolved_at, odometer, labels, extra,"
-    " needs_observed_resolution FROM clean_rows WHERE source_id = ?1 AND issue_number = ?2"
-    " ORDER BY row DESC LIMIT 1",
-    "SELECT state, version, hash, row, status, resolved_observed_at FROM issues"
+    " needs_observed_resolution FROM clean_rows INDEXED BY clean_rows_issue"
+    " WHERE source_id = ?1 AND issue_number = ?2 ORDER BY row DESC LIMIT 1",
+    "SELECT state, version, hash, row, status, resolved_observed_at, priority, vehicle_key,"
+    " assigned_to, reported_at, resolved_effective, due_date, resolved_at FROM issues"
     " WHERE source_id = ?1 AND issue_number = ?2",
     "INSERT OR REPLACE INTO issues (source_id, issue_number, state, version, row, vehicle,"
     " vehicle_key, summary, description, priority, status, reported_at, reported_by,"
@@ -721,7 +729,34 @@ static void derive_finalize(struct derive *d)
         sqlite3_finalize(v[i]);
 }
 
-static int read_current(struct load *l, struct derive *d, const char *num, struct issue_state *c)
+/* What the weekly model (sql/queries/trends_issues.sql over fct_issues)
+ * reads of one issue: whether it is current and, if so, these fields, as
+ * stored. Issues that are not current all have the same key. A version that
+ * keeps the key leaves trends_weekly as it is, so the refresh (a pass over
+ * every issue of the source) is skipped when no key changed. */
+enum {
+    TK_PRIORITY,
+    TK_VEHICLE_KEY,
+    TK_ASSIGNED_TO,
+    TK_REPORTED_AT,
+    TK_EFFECTIVE,
+    TK_DUE_DATE,
+    TK_RESOLVED_AT,
+    TK_COUNT
+};
+
+static int64_t trend_key(struct buf *b, const char *state, const char *const f[TK_COUNT])
+{
+    if (!state || strcmp(state, "current") != 0)
+        return 0;
+    buf_reset(b);
+    for (int i = 0; i < TK_COUNT; i++)
+        buf_printf(b, "%s\x1f", f[i] ? f[i] : "\x01");
+    return (int64_t)buf_hash64(b->data, b->len, BUF_HASH_SEED) | 1; /* never 0 */
+}
+
+static int read_current(struct load *l, struct derive *d, const char *num, struct buf *hb,
+                        struct issue_state *c)
 {
     memset(c, 0, sizeof *c);
     sqlite3_bind_int64(d->current, 1, l->source_id);
@@ -735,6 +770,10 @@ static int read_current(struct load *l, struct derive *d, const char *num, struc
         c->row = (long)sqlite3_column_int64(d->current, 3);
         c->status = store_col_strdup(d->current, 4);
         c->observed = store_col_strdup(d->current, 5);
+        const char *f[TK_COUNT];
+        for (int i = 0; i < TK_COUNT; i++)
+            f[i] = (const char *)sqlite3_column_text(d->current, 6 + i);
+        c->trend_key = trend_key(hb, c->state, f);
     }
     sqlite3_reset(d->current);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
@@ -758,7 +797,7 @@ static int derive_one(struct load *l, struct derive *d, const char *num, struct 
 {
     struct issue_state cur;
     int rc = -1;
-    if (read_current(l, d, num, &cur))
+    if (read_current(l, d, num, hb, &cur))
         return store_fail(l->st, err, errlen, "issues");
 
     sqlite3_stmt *w = d->winner;
@@ -777,6 +816,7 @@ static int derive_one(struct load *l, struct derive *d, const char *num, struct 
         sqlite3_bind_text(d->mark_deleted, 4, l->now_utc, -1, SQLITE_STATIC);
         if (step_done(l, d->mark_deleted, err, errlen, "issues"))
             goto out;
+        l->trends_changed |= cur.trend_key != 0;
         rc = write_version(l, d, num, err, errlen);
         goto out;
     }
@@ -804,6 +844,16 @@ static int derive_one(struct load *l, struct derive *d, const char *num, struct 
     }
     int64_t hash = (int64_t)buf_hash64(hb->data, hb->len, BUF_HASH_SEED);
     long row = (long)sqlite3_column_int64(w, W_ROW);
+    const char *tf[TK_COUNT] = {
+        [TK_PRIORITY] = (const char *)sqlite3_column_text(w, W_PRIORITY),
+        [TK_VEHICLE_KEY] = (const char *)sqlite3_column_text(w, W_VEHICLE_KEY),
+        [TK_ASSIGNED_TO] = (const char *)sqlite3_column_text(w, W_ASSIGNED_TO),
+        [TK_REPORTED_AT] = (const char *)sqlite3_column_text(w, W_REPORTED_AT),
+        [TK_EFFECTIVE] = effective,
+        [TK_DUE_DATE] = (const char *)sqlite3_column_text(w, W_DUE_DATE),
+        [TK_RESOLVED_AT] = (const char *)sqlite3_column_text(w, W_RESOLVED_AT),
+    };
+    int64_t new_trend_key = trend_key(hb, state, tf);
 
     if (cur.exists && cur.hash == hash && strcmp(cur.state, state) == 0) {
         rc = 0;
@@ -817,6 +867,7 @@ static int derive_one(struct load *l, struct derive *d, const char *num, struct 
         goto out;
     }
 
+    l->trends_changed |= new_trend_key != cur.trend_key;
     sqlite3_stmt *u = d->upsert;
     sqlite3_bind_int64(u, 1, l->source_id);
     sqlite3_bind_text(u, 2, num, -1, SQLITE_STATIC);
@@ -912,7 +963,7 @@ int load_finish(struct load *l, struct load_stats *stats, char *err, size_t errl
         derive_issues(l, err, errlen))
         goto fail;
     bool changed = l->issues_changed > 0 || l->rows_changed > 0 || l->header_changed;
-    if (l->issues_changed > 0 && store_trends_refresh(l->st, l->source_id, err, errlen))
+    if (l->trends_changed && store_trends_refresh(l->st, l->source_id, err, errlen))
         goto fail;
     if (mark_source_ok(l, changed, err, errlen))
         goto fail;

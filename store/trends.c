@@ -15,7 +15,7 @@
  * store_trends_refresh computes the same rows in C from the issues of
  * sql/queries/trends_issues.sql (the weeks of their dates come from the same
  * SQL expressions): in SQLite the model needs several sorts and window
- * passes per group_by, 0.5-1 s each for 100,000 issues, while the buckets
+ * passes per group_by, 0.3-1 s each for 100,000 issues, while the buckets
  * below take milliseconds and the refresh is dominated by inserting the rows.
  * Both paths do the same arithmetic (events per week, running sums, integer
  * rounding), and the unit tests compare them row by row on random data.

@@ -4,7 +4,7 @@
 -- Who runs it: store_trends_fetch, for a range that reaches outside the
 -- materialized default range. store_trends_refresh fills trends_weekly with
 -- the same rows computed in C (store/trends.c) from the per-issue weeks of
--- trends_issues.sql, because this query costs SQLite 0.5-1 s per group_by
+-- trends_issues.sql, because this query costs SQLite 0.3-1 s per group_by
 -- for 100,000 issues; the unit tests check that both agree row by row.
 -- A change here must be made there too.
 --

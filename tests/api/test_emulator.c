@@ -4,26 +4,20 @@
  * real client does. The binary must be built before this test runs. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <jwt.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#define EMULATOR    SHEETSYNC_BINARY_DIR "/sheets-emulator"
-#define SCOPE_RO    "https://www.googleapis.com/auth/spreadsheets.readonly"
-#define SCOPE_RW    "https://www.googleapis.com/auth/spreadsheets"
+#include "ingest/gauth.h"
+#include "tests/support/emulator.h"
+
+#define SCOPE_RO    EMU_SCOPE_RO
+#define SCOPE_RW    EMU_SCOPE_RW
 #define JSON_CTYPE  "application/json; charset=UTF-8"
 #define SHORT_LIVED "Invalid JWT: Token must be a short-lived token (60 minutes)"
 
@@ -43,96 +37,18 @@ static const char workbook[] =
     "{\"title\":\"Rows\",\"sheetId\":77,\"rows\":[[\"r1\"],[\"r2\"],[\"r3\"],[\"r4\"],[\"r5\"]]}"
     "]}";
 
-struct emu {
-    pid_t pid;
-    unsigned port;
-    char dir[64];
-    char base[64];
-    struct json_object *key;
-    CURL *curl;
-    bool fresh;      /* the next request opens a new connection */
-    long timeout_ms; /* of the next request; 0 = 10 s */
-    char token[256];
-};
-
 static struct emu E;
-
-struct resp {
-    long status;
-    CURLcode rc;
-    char *body;
-    size_t len;
-    char retry_after[32];
-    char ctype[128];
-    struct json_object *json; /* NULL when the body is not JSON */
-};
+static char token_buf[GAUTH_TOKEN_MAX];
 
 /* ---- process ---- */
-
-static void write_file(const char *path, const char *data)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert(f, "%s: %s", path, strerror(errno));
-    fputs(data, f);
-    cr_assert_eq(fclose(f), 0);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *s = calloc(1, 1 << 16);
-    size_t n = fread(s, 1, (1 << 16) - 1, f);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
 
 /* Starts the emulator on `data` (a CSV or a JSON workbook); extra is NULL or
  * one more flag (e.g. "--typed"). */
 static void start_with(const char *kind, const char *data, const char *extra)
 {
-    cr_assert_eq(access(EMULATOR, X_OK), 0, "build the sheets-emulator target first: %s", EMULATOR);
-    memset(&E, 0, sizeof E);
-    snprintf(E.dir, sizeof E.dir, "/tmp/emutest-XXXXXX");
-    cr_assert(mkdtemp(E.dir));
-    char data_path[128], port_path[128], key_path[128];
-    snprintf(data_path, sizeof data_path, "%s/data.%s", E.dir, kind);
-    snprintf(port_path, sizeof port_path, "%s/port", E.dir);
-    snprintf(key_path, sizeof key_path, "%s/key.json", E.dir);
-    write_file(data_path, data);
-    char flag[16];
-    snprintf(flag, sizeof flag, "--%s", kind);
-
-    E.pid = fork();
-    cr_assert(E.pid >= 0);
-    if (E.pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive a crashed test */
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0 && !getenv("EMU_TEST_VERBOSE"))
-            dup2(devnull, 2);
-        execl(EMULATOR, EMULATOR, flag, data_path, "--port", "0", "--port-file", port_path,
-              "--key-out", key_path, "--threads", "2", extra, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200; i++) { /* up to 10 s */
-        char *p = read_file(port_path);
-        if (p) {
-            E.port = (unsigned)atoi(p);
-            free(p);
-            break;
-        }
-        int st;
-        cr_assert_eq(waitpid(E.pid, &st, WNOHANG), 0, "the emulator exited at start");
-        usleep(50000);
-    }
-    cr_assert(E.port > 0, "no port file");
-    snprintf(E.base, sizeof E.base, "http://127.0.0.1:%u", E.port);
-    E.key = json_object_from_file(key_path);
-    cr_assert(E.key, "no key file");
-    E.curl = curl_easy_init();
-    cr_assert(E.curl);
+    const char *more[] = {extra, NULL};
+    char err[256];
+    cr_assert_eq(emu_start_text(&E, kind, data, more, err, sizeof err), 0, "%s", err);
 }
 
 static void start_default(void)
@@ -142,124 +58,22 @@ static void start_default(void)
 
 static void stop(void)
 {
-    if (E.pid > 0) {
-        kill(E.pid, SIGTERM);
-        int st = 0;
-        waitpid(E.pid, &st, 0);
-        E.pid = 0;
-        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the emulator did not stop cleanly");
-    }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", E.dir);
-    if (E.dir[0] && system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", E.dir);
-    json_object_put(E.key);
-    curl_easy_cleanup(E.curl);
-    memset(&E, 0, sizeof E);
+    cr_expect_eq(emu_stop(&E), 0, "the emulator did not stop cleanly");
 }
 
 /* ---- HTTP ---- */
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-    struct resp *r = ud;
-    char *b = realloc(r->body, r->len + sz * n + 1);
-    if (!b)
-        return 0;
-    memcpy(b + r->len, p, sz * n);
-    r->body = b;
-    r->len += sz * n;
-    r->body[r->len] = '\0';
-    return sz * n;
-}
-
-static void header_value(const char *line, size_t n, const char *name, char *out, size_t outlen)
-{
-    size_t k = strlen(name);
-    if (n <= k || strncasecmp(line, name, k) != 0)
-        return;
-    const char *v = line + k;
-    size_t vl = n - k;
-    while (vl && (*v == ' '))
-        v++, vl--;
-    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
-        vl--;
-    snprintf(out, outlen, "%.*s", (int)vl, v);
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-    struct resp *r = ud;
-    header_value(p, sz * n, "Retry-After:", r->retry_after, sizeof r->retry_after);
-    header_value(p, sz * n, "Content-Type:", r->ctype, sizeof r->ctype);
-    return sz * n;
-}
-
-static void resp_free(struct resp *r)
-{
-    free(r->body);
-    json_object_put(r->json);
-    memset(r, 0, sizeof *r);
-}
-
 /* One request; token NULL = no Authorization header. */
-static void req(struct resp *r, const char *method, const char *path, const char *body,
+static void req(struct emu_resp *r, const char *method, const char *path, const char *body,
                 const char *token, const char *ctype)
 {
-    char url[4096], auth[512], ct[160];
-    struct curl_slist *h = NULL;
-    memset(r, 0, sizeof *r);
-    snprintf(url, sizeof url, "%s%s", E.base, path);
-    CURL *c = E.curl;
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, E.timeout_ms ? E.timeout_ms : 10000L);
-    E.timeout_ms = 0;
-    if (E.fresh)
-        curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
-    E.fresh = false;
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    if (token) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-        h = curl_slist_append(h, auth);
-    }
-    if (ctype) {
-        snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
-        h = curl_slist_append(h, ct);
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    r->rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(h);
-    if (r->body)
-        r->json = json_tokener_parse(r->body);
+    emu_request(&E, r, method, path, body, token, ctype);
 }
 
 static const char *jstr(struct json_object *o, const char *path)
 {
-    /* "a.b.c" through objects */
-    char key[128];
-    const char *p = path;
-    while (o && *p) {
-        size_t n = strcspn(p, ".");
-        snprintf(key, sizeof key, "%.*s", (int)n, p);
-        struct json_object *x = NULL;
-        if (!json_object_object_get_ex(o, key, &x))
-            return NULL;
-        o = x;
-        p += n + (p[n] == '.');
-    }
-    return o ? json_object_get_string(o) : NULL;
+    return emu_jstr(o, path);
 }
-
 static void assert_json(struct json_object *got, const char *want)
 {
     struct json_object *w = json_tokener_parse(want);
@@ -270,7 +84,7 @@ static void assert_json(struct json_object *got, const char *want)
     json_object_put(w);
 }
 
-static void assert_error(const struct resp *r, long code, const char *status, const char *msg)
+static void assert_error(const struct emu_resp *r, long code, const char *status, const char *msg)
 {
     cr_assert_eq(r->status, code, "status %ld, body %s", r->status, r->body);
     cr_expect_str_eq(r->ctype, JSON_CTYPE);
@@ -334,7 +148,7 @@ static char *assertion(const struct claims *c)
     return s;
 }
 
-static void exchange(struct resp *r, const char *grant_type, const char *jwt)
+static void exchange(struct emu_resp *r, const char *grant_type, const char *jwt)
 {
     char *body = malloc(strlen(jwt) + 200);
     sprintf(body, "grant_type=%s&assertion=%s", grant_type, jwt);
@@ -349,26 +163,26 @@ static const char *token_for(const char *scope)
     struct claims c = good_claims();
     c.scope = scope;
     char *jwt = assertion(&c);
-    struct resp r;
+    struct emu_resp r;
     exchange(&r, JWT_BEARER, jwt);
     free(jwt);
     cr_assert_eq(r.status, 200, "token: %ld %s", r.status, r.body);
-    snprintf(E.token, sizeof E.token, "%s", jstr(r.json, "access_token"));
-    resp_free(&r);
-    return E.token;
+    snprintf(token_buf, sizeof token_buf, "%s", jstr(r.json, "access_token"));
+    emu_resp_free(&r);
+    return token_buf;
 }
 
 static void expect_grant_error(const struct claims *c, const char *error, const char *desc)
 {
     char *jwt = assertion(c);
-    struct resp r;
+    struct emu_resp r;
     exchange(&r, JWT_BEARER, jwt);
     free(jwt);
     cr_expect_eq(r.status, 400, "%s", r.body);
     cr_expect_str_eq(jstr(r.json, "error"), error);
     const char *d = jstr(r.json, "error_description");
     cr_expect(d && strncmp(d, desc, strlen(desc)) == 0, "description %s, want %s", d, desc);
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 /* A PEM private key that is not the service account's. */
@@ -403,7 +217,7 @@ static char *public_pem(void)
 
 /* ---- Sheets helpers ---- */
 
-static void values(struct resp *r, const char *range, const char *query, const char *token)
+static void values(struct emu_resp *r, const char *range, const char *query, const char *token)
 {
     char path[2048];
     char *esc = curl_easy_escape(E.curl, range, 0);
@@ -413,7 +227,7 @@ static void values(struct resp *r, const char *range, const char *query, const c
     req(r, "GET", path, NULL, token, NULL);
 }
 
-static void put_values(struct resp *r, const char *range, const char *opt, const char *body,
+static void put_values(struct emu_resp *r, const char *range, const char *opt, const char *body,
                        const char *token)
 {
     char path[2048];
@@ -424,7 +238,7 @@ static void put_values(struct resp *r, const char *range, const char *opt, const
     req(r, "PUT", path, body, token, "application/json");
 }
 
-static void control(struct resp *r, const char *method, const char *what, const char *body)
+static void control(struct emu_resp *r, const char *method, const char *what, const char *body)
 {
     char path[256];
     snprintf(path, sizeof path, "/_emulator/%s", what);
@@ -452,14 +266,14 @@ Test(emulator, token_exchange)
 {
     struct claims c = good_claims();
     char *jwt = assertion(&c);
-    struct resp r;
+    struct emu_resp r;
     exchange(&r, JWT_BEARER, jwt);
     free(jwt);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_expect(strncmp(jstr(r.json, "access_token"), "ya29.", 5) == 0);
     cr_expect_str_eq(jstr(r.json, "expires_in"), "3599");
     cr_expect_str_eq(jstr(r.json, "token_type"), "Bearer");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator, token_refusals)
@@ -507,19 +321,19 @@ Test(emulator, token_refusals)
 
     c = good_claims();
     char *jwt = assertion(&c);
-    struct resp r;
+    struct emu_resp r;
     exchange(&r, "client_credentials", jwt);
     free(jwt);
     cr_expect_eq(r.status, 400);
     cr_expect_str_eq(jstr(r.json, "error"), "unsupported_grant_type");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 /* ---- authentication of API calls ---- */
 
 Test(emulator, api_needs_a_valid_token)
 {
-    struct resp r;
+    struct emu_resp r;
     values(&r, "Sheet1!A1", NULL, NULL);
     assert_error(&r, 401, "UNAUTHENTICATED", "Request had invalid authentication credentials.");
     /* The envelope byte for byte: pretty-printed with two spaces. */
@@ -527,42 +341,42 @@ Test(emulator, api_needs_a_valid_token)
               "%s", r.body);
     cr_expect(strstr(r.body, "\",\n    \"status\": \"UNAUTHENTICATED\"\n  }\n}") != NULL, "%s",
               r.body);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     values(&r, "Sheet1!A1", NULL, "ya29.forged");
     assert_error(&r, 401, "UNAUTHENTICATED", NULL);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     const char *tok = token_for(SCOPE_RO);
     values(&r, "Sheet1!A1", NULL, tok);
     cr_expect_eq(r.status, 200, "%s", r.body);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     control(&r, "POST", "expire-tokens", NULL);
     cr_expect_eq(r.status, 200);
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Sheet1!A1", NULL, tok);
     assert_error(&r, 401, "UNAUTHENTICATED", NULL);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     values(&r, "Sheet1!A1", "key=AIzaSyExample", NULL);
     assert_error(&r, 403, "PERMISSION_DENIED", "The caller does not have permission");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator, readonly_token_cannot_write)
 {
-    struct resp r;
+    struct emu_resp r;
     put_values(&r, "Sheet1!A1", "RAW", "{\"values\":[[\"x\"]]}", token_for(SCOPE_RO));
     assert_error(&r, 403, "PERMISSION_DENIED", "Request had insufficient authentication scopes.");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 /* ---- spreadsheets.get ---- */
 
 Test(emulator, metadata_with_the_client_field_mask)
 {
-    struct resp r;
+    struct emu_resp r;
     req(&r, "GET",
         "/v4/spreadsheets/demo-sheet?fields=properties(title,timeZone,locale),sheets.properties("
         "sheetId,title,index,gridProperties(rowCount,columnCount))",
@@ -586,29 +400,29 @@ Test(emulator, metadata_with_the_client_field_mask)
                 "\"gridProperties\":{\"rowCount\":1000,\"columnCount\":26}}},"
                 "{\"properties\":{\"sheetId\":77,\"title\":\"Rows\",\"index\":6,"
                 "\"gridProperties\":{\"rowCount\":1000,\"columnCount\":26}}}]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator, metadata_without_mask_bad_mask_unknown_id)
 {
     const char *tok = token_for(SCOPE_RO);
-    struct resp r;
+    struct emu_resp r;
     req(&r, "GET", "/v4/spreadsheets/demo-sheet", NULL, tok, NULL);
     cr_assert_eq(r.status, 200);
     cr_expect_str_eq(jstr(r.json, "spreadsheetId"), "demo-sheet");
     cr_expect_str_eq(jstr(r.json, "properties.timeZone"), "Europe/Berlin");
     cr_expect_eq(json_object_array_length(json_object_object_get(r.json, "sheets")), 7);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     req(&r, "GET", "/v4/spreadsheets/demo-sheet?fields=sheets(properties(title)", NULL, tok, NULL);
     assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     req(&r, "GET", "/v4/spreadsheets/other-sheet", NULL, tok, NULL);
     assert_error(&r, 404, "NOT_FOUND", "Requested entity was not found.");
     cr_expect_str_eq(r.body, "{\n  \"error\": {\n    \"code\": 404,\n    \"message\": \"Requested "
                              "entity was not found.\",\n    \"status\": \"NOT_FOUND\"\n  }\n}");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 /* ---- ranges ---- */
@@ -644,14 +458,14 @@ Test(emulator, echoed_ranges)
     };
     const char *tok = token_for(SCOPE_RO);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct resp r;
+        struct emu_resp r;
         values(&r, cases[i].in, NULL, tok);
         cr_expect_eq(r.status, 200, "%s: %ld %s", cases[i].in, r.status, r.body);
         const char *echo = jstr(r.json, "range");
         cr_expect(echo && strcmp(echo, cases[i].echo) == 0, "%s echoed %s, want %s", cases[i].in,
                   echo, cases[i].echo);
         cr_expect_str_eq(jstr(r.json, "majorDimension"), "ROWS");
-        resp_free(&r);
+        emu_resp_free(&r);
     }
 }
 
@@ -676,90 +490,90 @@ Test(emulator, bad_ranges)
     };
     const char *tok = token_for(SCOPE_RO);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct resp r;
+        struct emu_resp r;
         values(&r, cases[i].in, NULL, tok);
         assert_error(&r, 400, "INVALID_ARGUMENT", cases[i].msg);
-        resp_free(&r);
+        emu_resp_free(&r);
     }
 }
 
 Test(emulator, trimming)
 {
     const char *tok = token_for(SCOPE_RO);
-    struct resp r;
+    struct emu_resp r;
     values(&r, "Sheet1", "valueRenderOption=UNFORMATTED_VALUE", tok);
     cr_assert_eq(r.status, 200);
     assert_json(r.json, "{\"range\":\"Sheet1!A1:Z1000\",\"majorDimension\":\"ROWS\",\"values\":["
                         "[\"h1\",\"h2\",\"h3\"],[\"a\",\"\",\"c\"],[],[\"\",\"\",\"\",\"d\"],"
                         "[\"x\"]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 
     values(&r, "Sheet1!B2:C3", NULL, tok);
     assert_json(r.json, "{\"range\":\"Sheet1!B2:C3\",\"majorDimension\":\"ROWS\","
                         "\"values\":[[\"\",\"c\"]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 
     /* Nothing there: no values key at all. */
     values(&r, "Sheet1!E1:Z3", NULL, tok);
     assert_json(r.json, "{\"range\":\"Sheet1!E1:Z3\",\"majorDimension\":\"ROWS\"}");
     cr_expect(strstr(r.body, "values") == NULL);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     values(&r, "Sheet1!A1:D4", "majorDimension=COLUMNS", tok);
     assert_json(r.json, "{\"range\":\"Sheet1!A1:D4\",\"majorDimension\":\"COLUMNS\",\"values\":["
                         "[\"h1\",\"a\"],[\"h2\"],[\"h3\",\"c\"],[\"\",\"\",\"\",\"d\"]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator, cell_types_and_render_options)
 {
     const char *tok = token_for(SCOPE_RO);
-    struct resp r;
+    struct emu_resp r;
     values(&r, "Types!A1:D3",
            "valueRenderOption=UNFORMATTED_VALUE&dateTimeRenderOption=SERIAL_NUMBER", tok);
     assert_json(r.json, "{\"range\":\"Types!A1:D3\",\"majorDimension\":\"ROWS\",\"values\":["
                         "[\"Item\",\"Cost\",\"Stocked\",\"Ship Date\"],"
                         "[\"Wheel\",20.5,4,45292.5],[\"Flag\",true,false,3]]}");
     cr_expect(strstr(r.body, "45292.5") != NULL);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     values(&r, "Types!B2:D3", NULL, tok); /* FORMATTED_VALUE: all strings */
     assert_json(r.json, "{\"range\":\"Types!B2:D3\",\"majorDimension\":\"ROWS\",\"values\":["
                         "[\"20.5\",\"4\",\"1/1/2024 12:00:00\"],[\"TRUE\",\"FALSE\",\"3\"]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 
     values(&r, "Types!D2:D3",
            "valueRenderOption=UNFORMATTED_VALUE&dateTimeRenderOption=FORMATTED_STRING", tok);
     assert_json(r.json, "{\"range\":\"Types!D2:D3\",\"majorDimension\":\"ROWS\",\"values\":["
                         "[\"1/1/2024 12:00:00\"],[3]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 
     values(&r, "Types!D3", "valueRenderOption=FORMULA", tok);
     assert_json(r.json,
                 "{\"range\":\"Types!D3\",\"majorDimension\":\"ROWS\",\"values\":[[\"=1+2\"]]}");
     cr_expect(strstr(r.body, "\\u003d1+2") != NULL, "Google escapes '=': %s", r.body);
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator, bad_enums)
 {
     const char *tok = token_for(SCOPE_RO);
-    struct resp r;
+    struct emu_resp r;
     values(&r, "Sheet1!A1", "valueRenderOption=RAW", tok);
     assert_error(&r, 400, "INVALID_ARGUMENT", "Invalid value at 'value_render_option' (");
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Sheet1!A1", "majorDimension=DIAGONAL", tok);
     assert_error(&r, 400, "INVALID_ARGUMENT", "Invalid value at 'major_dimension' (");
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Sheet1!A1", "dateTimeRenderOption=EPOCH", tok);
     assert_error(&r, 400, "INVALID_ARGUMENT", "Invalid value at 'date_time_render_option' (");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator, batch_get_keeps_request_order)
 {
     const char *tok = token_for(SCOPE_RO);
-    struct resp r;
+    struct emu_resp r;
     req(&r, "GET",
         "/v4/spreadsheets/demo-sheet/values:batchGet?ranges=Sheet1%21A5&ranges=%27My%20Sheet%27"
         "%21A1%3AB1&ranges=Sheet1%21A1&ranges=Tiny%21B2&valueRenderOption=UNFORMATTED_VALUE",
@@ -772,13 +586,13 @@ Test(emulator, batch_get_keeps_request_order)
                 "\"values\":[[\"m1\",\"m2\"]]},"
                 "{\"range\":\"Sheet1!A1\",\"majorDimension\":\"ROWS\",\"values\":[[\"h1\"]]},"
                 "{\"range\":\"Tiny!B2\",\"majorDimension\":\"ROWS\"}]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 
     req(&r, "GET",
         "/v4/spreadsheets/demo-sheet/values:batchGet?ranges=Sheet1%21A1&ranges=Nope%21A1", NULL,
         tok, NULL);
     assert_error(&r, 400, "INVALID_ARGUMENT", "Unable to parse range: Nope!A1");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 /* ---- writes ---- */
@@ -786,7 +600,7 @@ Test(emulator, batch_get_keeps_request_order)
 Test(emulator, put_then_get)
 {
     const char *tok = token_for(SCOPE_RW);
-    struct resp r;
+    struct emu_resp r;
     put_values(&r, "Sheet1!E2", "USER_ENTERED",
                "{\"range\":\"Sheet1!E2\",\"majorDimension\":\"ROWS\",\"values\":[[\"5\",\"x\"],"
                "[\"TRUE\",\"'7\",2.5]]}",
@@ -794,44 +608,44 @@ Test(emulator, put_then_get)
     cr_assert_eq(r.status, 200, "%s", r.body);
     assert_json(r.json, "{\"spreadsheetId\":\"demo-sheet\",\"updatedRange\":\"Sheet1!E2:G3\","
                         "\"updatedRows\":2,\"updatedColumns\":3,\"updatedCells\":5}");
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Sheet1!E2:G3", "valueRenderOption=UNFORMATTED_VALUE", tok);
     assert_json(r.json, "{\"range\":\"Sheet1!E2:G3\",\"majorDimension\":\"ROWS\",\"values\":["
                         "[5,\"x\"],[true,\"7\",2.5]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 
     put_values(&r, "Sheet1!E2", "RAW", "{\"values\":[[\"5\"]]}", tok);
     cr_assert_eq(r.status, 200);
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Sheet1!E2", "valueRenderOption=UNFORMATTED_VALUE", tok);
     assert_json(r.json,
                 "{\"range\":\"Sheet1!E2\",\"majorDimension\":\"ROWS\",\"values\":[[\"5\"]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 
     put_values(&r, "Sheet1!A1:B2", "RAW", "{\"values\":[[1],[2],[3]]}", tok);
     assert_error(&r, 400, "INVALID_ARGUMENT",
                  "Requested writing within range [Sheet1!A1:B2], but tried writing to row [3]");
-    resp_free(&r);
+    emu_resp_free(&r);
     put_values(&r, "Sheet1!A1", "SOMETIMES", "{\"values\":[[1]]}", tok);
     assert_error(&r, 400, "INVALID_ARGUMENT", "Invalid value at 'value_input_option' (");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator, insert_and_delete_rows)
 {
     const char *tok = token_for(SCOPE_RW);
-    struct resp r;
+    struct emu_resp r;
     req(&r, "POST", "/v4/spreadsheets/demo-sheet:batchUpdate",
         "{\"requests\":[{\"insertDimension\":{\"range\":{\"sheetId\":77,\"dimension\":\"ROWS\","
         "\"startIndex\":1,\"endIndex\":3},\"inheritFromBefore\":true}}]}",
         tok, "application/json");
     cr_assert_eq(r.status, 200, "%s", r.body);
     assert_json(r.json, "{\"spreadsheetId\":\"demo-sheet\",\"replies\":[{}]}");
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Rows!A:A", NULL, tok);
     assert_json(r.json, "{\"range\":\"Rows!A1:A1002\",\"majorDimension\":\"ROWS\",\"values\":["
                         "[\"r1\"],[],[],[\"r2\"],[\"r3\"],[\"r4\"],[\"r5\"]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 
     req(&r, "POST", "/v4/spreadsheets/demo-sheet:batchUpdate",
         "{\"requests\":[{\"deleteDimension\":{\"range\":{\"sheetId\":77,\"dimension\":\"ROWS\","
@@ -840,11 +654,11 @@ Test(emulator, insert_and_delete_rows)
         tok, "application/json");
     cr_assert_eq(r.status, 200, "%s", r.body);
     assert_json(r.json, "{\"spreadsheetId\":\"demo-sheet\",\"replies\":[{},{}]}");
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Rows!A:A", NULL, tok);
     assert_json(r.json, "{\"range\":\"Rows!A1:A997\",\"majorDimension\":\"ROWS\",\"values\":["
                         "[\"r3\"],[\"r5\"]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 
     /* A bad request in the batch: nothing at all is applied. */
     req(&r, "POST", "/v4/spreadsheets/demo-sheet:batchUpdate",
@@ -854,11 +668,11 @@ Test(emulator, insert_and_delete_rows)
         tok, "application/json");
     assert_error(&r, 400, "INVALID_ARGUMENT",
                  "Invalid requests[1].insertDimension: No grid with id: 9");
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Rows!A1", NULL, tok);
     assert_json(r.json,
                 "{\"range\":\"Rows!A1\",\"majorDimension\":\"ROWS\",\"values\":[[\"r3\"]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 /* ---- failure injection and controls ---- */
@@ -866,92 +680,92 @@ Test(emulator, insert_and_delete_rows)
 Test(emulator, injected_429_then_success)
 {
     const char *tok = token_for(SCOPE_RO);
-    struct resp r;
+    struct emu_resp r;
     control(&r, "POST", "fail", "{\"count\":2,\"status\":429,\"retry_after\":7}");
     cr_assert_eq(r.status, 200, "%s", r.body);
-    resp_free(&r);
+    emu_resp_free(&r);
     for (int i = 0; i < 2; i++) {
         values(&r, "Sheet1!A1", NULL, tok);
         assert_error(&r, 429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric");
         cr_expect_str_eq(r.retry_after, "7");
-        resp_free(&r);
+        emu_resp_free(&r);
     }
     values(&r, "Sheet1!A1", NULL, tok);
     cr_expect_eq(r.status, 200);
     cr_expect_str_eq(r.retry_after, "");
-    resp_free(&r);
+    emu_resp_free(&r);
 
     /* A path filter: the token endpoint fails, the API does not. */
     control(&r, "POST", "fail", "{\"status\":503,\"path\":\"/token\"}");
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Sheet1!A1", NULL, tok);
     cr_expect_eq(r.status, 200);
-    resp_free(&r);
+    emu_resp_free(&r);
     struct claims c = good_claims();
     char *jwt = assertion(&c);
     exchange(&r, JWT_BEARER, jwt);
     free(jwt);
     cr_expect_eq(r.status, 503);
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator, injected_broken_answers)
 {
     const char *tok = token_for(SCOPE_RO);
-    struct resp r;
+    struct emu_resp r;
     control(&r, "POST", "fail", "{\"mode\":\"truncate\"}");
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Sheet1!A1:C2", NULL, tok);
     cr_expect_eq(r.status, 200);
     cr_expect(r.body && !r.json, "truncated JSON parsed: %s", r.body);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     control(&r, "POST", "fail", "{\"mode\":\"garbage\"}");
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Sheet1!A1:C2", NULL, tok);
     cr_expect_eq(r.status, 200);
     cr_expect(strncmp(r.ctype, "text/html", 9) == 0);
     cr_expect(!r.json);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     /* On a new connection one reset is seen as such. */
     control(&r, "POST", "fail", "{\"mode\":\"reset\"}");
-    resp_free(&r);
+    emu_resp_free(&r);
     E.fresh = true;
     values(&r, "Sheet1!A1:C2", NULL, tok);
     cr_expect_eq(r.rc, CURLE_GOT_NOTHING, "curl said %d", r.rc);
-    resp_free(&r);
+    emu_resp_free(&r);
     /* On a reused keep-alive connection libcurl silently retries once on a
      * new one: it takes two resets to see one (README.md). */
     values(&r, "Sheet1!A1", NULL, tok);
-    resp_free(&r);
+    emu_resp_free(&r);
     control(&r, "POST", "fail", "{\"mode\":\"reset\",\"count\":2}");
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Sheet1!A1:C2", NULL, tok);
     cr_expect_eq(r.rc, CURLE_GOT_NOTHING, "curl said %d", r.rc);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     control(&r, "POST", "fail", "{\"mode\":\"short\"}");
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Sheet1!A1:C2", NULL, tok);
     cr_expect_eq(r.rc, CURLE_PARTIAL_FILE, "curl said %d", r.rc);
-    resp_free(&r);
+    emu_resp_free(&r);
 
     values(&r, "Sheet1!A1", NULL, tok);
     cr_expect_eq(r.status, 200, "the emulator recovers");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator, hang_does_not_block_others_or_shutdown)
 {
     const char *tok = token_for(SCOPE_RO);
-    struct resp r;
+    struct emu_resp r;
     control(&r, "POST", "fail", "{\"mode\":\"hang\"}");
-    resp_free(&r);
+    emu_resp_free(&r);
     E.timeout_ms = 500;
     values(&r, "Sheet1!A1", NULL, tok);
     cr_expect_eq(r.rc, CURLE_OPERATION_TIMEDOUT, "curl said %d", r.rc);
-    resp_free(&r);
+    emu_resp_free(&r);
     /* A second client is served meanwhile; the hung connection is still
      * suspended when the fixture stops the emulator, which must exit 0. */
     CURL *other = E.curl;
@@ -959,7 +773,7 @@ Test(emulator, hang_does_not_block_others_or_shutdown)
     for (int i = 0; i < 4; i++) {
         values(&r, "Sheet1!A1", NULL, tok);
         cr_expect_eq(r.status, 200);
-        resp_free(&r);
+        emu_resp_free(&r);
     }
     curl_easy_cleanup(E.curl);
     E.curl = other;
@@ -968,10 +782,10 @@ Test(emulator, hang_does_not_block_others_or_shutdown)
 Test(emulator, latency)
 {
     const char *tok = token_for(SCOPE_RO);
-    struct resp r;
+    struct emu_resp r;
     control(&r, "POST", "latency", "{\"ms\":300}");
     cr_assert_eq(r.status, 200);
-    resp_free(&r);
+    emu_resp_free(&r);
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     values(&r, "Sheet1!A1", NULL, tok);
@@ -979,44 +793,44 @@ Test(emulator, latency)
     cr_expect_eq(r.status, 200);
     double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
     cr_expect(ms >= 290, "took %.0f ms", ms);
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator, request_log_and_stats)
 {
     const char *tok = token_for(SCOPE_RO);
-    struct resp r;
+    struct emu_resp r;
     control(&r, "DELETE", "requests", NULL);
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "My Sheet!A1", "valueRenderOption=UNFORMATTED_VALUE", tok);
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Nope", NULL, tok);
-    resp_free(&r);
+    emu_resp_free(&r);
     control(&r, "GET", "requests", NULL);
     cr_assert_eq(r.status, 200);
     assert_json(r.json, "[{\"method\":\"GET\",\"path\":\"/v4/spreadsheets/demo-sheet/values/My "
                         "Sheet!A1?valueRenderOption=UNFORMATTED_VALUE\",\"status\":200},"
                         "{\"method\":\"GET\",\"path\":\"/v4/spreadsheets/demo-sheet/values/Nope\","
                         "\"status\":400}]");
-    resp_free(&r);
+    emu_resp_free(&r);
     control(&r, "GET", "stats", NULL);
     cr_assert_eq(r.status, 200);
     cr_expect_str_eq(jstr(r.json, "tokens_issued"), "1");
     cr_expect_str_eq(jstr(r.json, "by_status.400"), "1");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator, load_replaces_a_tab)
 {
     const char *tok = token_for(SCOPE_RO);
-    struct resp r;
+    struct emu_resp r;
     req(&r, "POST", "/_emulator/load?sheet=Sheet1", "n,v\r\n1,\"a,b\"\r\n", NULL, "text/csv");
     cr_assert_eq(r.status, 200, "%s", r.body);
-    resp_free(&r);
+    emu_resp_free(&r);
     values(&r, "Sheet1", "valueRenderOption=UNFORMATTED_VALUE", tok);
     assert_json(r.json, "{\"range\":\"Sheet1!A1:Z1000\",\"majorDimension\":\"ROWS\",\"values\":["
                         "[\"n\",\"v\"],[\"1\",\"a,b\"]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 /* ---- CSV sources ---- */
@@ -1037,19 +851,19 @@ TestSuite(emulator_csv, .fini = stop, .timeout = 60);
 
 Test(emulator_csv, csv_cells_are_text, .init = start_csv)
 {
-    struct resp r;
+    struct emu_resp r;
     values(&r, "Issues", "valueRenderOption=UNFORMATTED_VALUE", token_for(SCOPE_RO));
     assert_json(r.json, "{\"range\":\"Issues!A1:Z1000\",\"majorDimension\":\"ROWS\",\"values\":["
                         "[\"Issue #\",\"Reported Date\",\"Done\"],[\"1\",\"45292.5\",\"TRUE\"],"
                         "[\"2\",\"1/2/2024\",\"no\"]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 }
 
 Test(emulator_csv, typed_csv, .init = start_csv_typed)
 {
-    struct resp r;
+    struct emu_resp r;
     values(&r, "Issues!A2:C3", "valueRenderOption=UNFORMATTED_VALUE", token_for(SCOPE_RO));
     assert_json(r.json, "{\"range\":\"Issues!A2:C3\",\"majorDimension\":\"ROWS\",\"values\":["
                         "[1,45292.5,true],[2,\"1/2/2024\",\"no\"]]}");
-    resp_free(&r);
+    emu_resp_free(&r);
 }

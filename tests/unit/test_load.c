@@ -10,6 +10,7 @@
 #include "ingest/import.h"
 #include "store/load.h"
 #include "store/store.h"
+#include "store/trends.h"
 
 static char db_path[64];
 static struct store *st;
@@ -342,4 +343,109 @@ Test(load, a_range_load_before_any_full_load_is_refused)
                              .last = 3};
     cr_assert_neq(load_begin(st, &o, &l, err, sizeof err), 0);
     cr_expect(strstr(err, "full sync") != NULL, "%s", err);
+}
+
+/* ---- The weekly model is refreshed when, and only when, what it reads changes ---- */
+
+static void peek_exec(const char *sql)
+{
+    char *msg = NULL;
+    cr_assert_eq(sqlite3_exec(peek, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql,
+                 msg ? msg : "");
+}
+
+/* True when trends_weekly is what a refresh from scratch writes now. */
+static bool model_is_fresh(void)
+{
+    char err[256];
+    peek_exec("DROP TABLE IF EXISTS temp.tw; CREATE TEMP TABLE tw AS SELECT * FROM"
+              " main.trends_weekly");
+    cr_assert_eq(store_trends_refresh(st, count("SELECT id FROM sources"), err, sizeof err), 0,
+                 "%s", err);
+    return count("SELECT count(*) FROM (SELECT * FROM main.trends_weekly EXCEPT SELECT * FROM"
+                 " temp.tw)") == 0 &&
+           count("SELECT count(*) FROM (SELECT * FROM temp.tw EXCEPT SELECT * FROM"
+                 " main.trends_weekly)") == 0;
+}
+
+Test(load, an_edit_the_weekly_model_does_not_read_skips_its_refresh)
+{
+    import_ok(HEADER "1,Truck 1,A,High,Open,1/2/2024,\n2,Truck 2,B,Low,Open,1/3/2024,\n", T0, NULL);
+    cr_assert_gt(count("SELECT count(*) FROM trends_weekly"), 0);
+    /* A marker only a refresh would wipe out. */
+    peek_exec("UPDATE trends_weekly SET opened = opened + 1000");
+    struct load_stats s;
+    import_ok(HEADER "1,Truck 1,A2,High,Open,1/2/2024,\n2,Truck 2,B,Low,Open,1/3/2024,\n", T0 + 60,
+              &s);
+    cr_expect_eq(s.issues_changed, 1); /* a new version of issue 1 all the same */
+    cr_expect_eq(count("SELECT count(*) FROM trends_weekly WHERE opened < 1000"), 0);
+    /* A priority is a group of the model: refreshed. */
+    import_ok(HEADER "1,Truck 1,A2,Low,Open,1/2/2024,\n2,Truck 2,B,Low,Open,1/3/2024,\n", T0 + 120,
+              NULL);
+    cr_expect_eq(count("SELECT count(*) FROM trends_weekly WHERE opened >= 1000"), 0);
+}
+
+#define HEADER_X                                                                                   \
+    "Issue #,Vehicle,Summary,Priority,Status,Reported Date,Resolved Date,Assigned To,Due Date\n"
+
+Test(load, the_weekly_model_stays_fresh_through_every_kind_of_edit)
+{
+    /* One field at a time, dates near T0 (2024-06-01) so that an observed
+     * resolution falls inside the model's weeks. */
+    static const char *const sheets[] = {
+        HEADER_X "1,Truck 1,A,High,Open,5/20/2024,,Ann,5/25/2024\n"
+                 "2,Truck 2,B,Low,Open,5/21/2024,,Bob,6/5/2024\n"
+                 "3,Van 3,C,medium,Resolved,5/22/2024,6/10/2024,Ann,\n",
+        /* summary */
+        HEADER_X "1,Truck 1,A2,High,Open,5/20/2024,,Ann,5/25/2024\n"
+                 "2,Truck 2,B,Low,Open,5/21/2024,,Bob,6/5/2024\n"
+                 "3,Van 3,C,medium,Resolved,5/22/2024,6/10/2024,Ann,\n",
+        /* priority */
+        HEADER_X "1,Truck 1,A2,Low,Open,5/20/2024,,Ann,5/25/2024\n"
+                 "2,Truck 2,B,Low,Open,5/21/2024,,Bob,6/5/2024\n"
+                 "3,Van 3,C,medium,Resolved,5/22/2024,6/10/2024,Ann,\n",
+        /* vehicle */
+        HEADER_X "1,Truck 1,A2,Low,Open,5/20/2024,,Ann,5/25/2024\n"
+                 "2,Truck 9,B,Low,Open,5/21/2024,,Bob,6/5/2024\n"
+                 "3,Van 3,C,medium,Resolved,5/22/2024,6/10/2024,Ann,\n",
+        /* assignee */
+        HEADER_X "1,Truck 1,A2,Low,Open,5/20/2024,,Cy,5/25/2024\n"
+                 "2,Truck 9,B,Low,Open,5/21/2024,,Bob,6/5/2024\n"
+                 "3,Van 3,C,medium,Resolved,5/22/2024,6/10/2024,Ann,\n",
+        /* due date */
+        HEADER_X "1,Truck 1,A2,Low,Open,5/20/2024,,Cy,6/25/2024\n"
+                 "2,Truck 9,B,Low,Open,5/21/2024,,Bob,6/5/2024\n"
+                 "3,Van 3,C,medium,Resolved,5/22/2024,6/10/2024,Ann,\n",
+        /* reported date */
+        HEADER_X "1,Truck 1,A2,Low,Open,5/20/2024,,Cy,6/25/2024\n"
+                 "2,Truck 9,B,Low,Open,5/7/2024,,Bob,6/5/2024\n"
+                 "3,Van 3,C,medium,Resolved,5/22/2024,6/10/2024,Ann,\n",
+        /* resolved date */
+        HEADER_X "1,Truck 1,A2,Low,Open,5/20/2024,,Cy,6/25/2024\n"
+                 "2,Truck 9,B,Low,Open,5/7/2024,,Bob,6/5/2024\n"
+                 "3,Van 3,C,medium,Resolved,5/22/2024,6/3/2024,Ann,\n",
+        /* done without a date: the observed fallback */
+        HEADER_X "1,Truck 1,A2,Low,Done,5/20/2024,,Cy,6/25/2024\n"
+                 "2,Truck 9,B,Low,Open,5/7/2024,,Bob,6/5/2024\n"
+                 "3,Van 3,C,medium,Resolved,5/22/2024,6/3/2024,Ann,\n",
+        /* an invalid row */
+        HEADER_X "1,Truck 1,A2,Low,Done,5/20/2024,,Cy,6/25/2024\n"
+                 "2,Truck 9,B,Low,Open,yesterday,,Bob,6/5/2024\n"
+                 "3,Van 3,C,medium,Resolved,5/22/2024,6/3/2024,Ann,\n",
+        /* a duplicate number taking over, issue 3 gone */
+        HEADER_X "1,Truck 1,A2,Low,Done,5/20/2024,,Cy,6/25/2024\n"
+                 "2,Truck 9,B,Low,Open,yesterday,,Bob,6/5/2024\n"
+                 "1,Van 3,C,medium,Resolved,5/22/2024,6/3/2024,Ann,\n",
+        /* a row gone */
+        HEADER_X "1,Truck 1,A2,Low,Done,5/20/2024,,Cy,6/25/2024\n"
+                 "2,Truck 9,B,Low,Open,yesterday,,Bob,6/5/2024\n",
+        /* back to the start */
+        HEADER_X "1,Truck 1,A,High,Open,5/20/2024,,Ann,5/25/2024\n"
+                 "2,Truck 2,B,Low,Open,5/21/2024,,Bob,6/5/2024\n"
+                 "3,Van 3,C,medium,Resolved,5/22/2024,6/10/2024,Ann,\n",
+    };
+    for (size_t i = 0; i < sizeof sheets / sizeof sheets[0]; i++) {
+        import_ok(sheets[i], T0 + 60 * (time_t)i, NULL);
+        cr_expect(model_is_fresh(), "trends_weekly stale after sheet %zu", i);
+    }
 }
