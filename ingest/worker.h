@@ -9,19 +9,37 @@
 
 /* The sync worker of `sheetsync serve`: one thread, its own SQLite
  * connection and Sheets client. It runs a full sync of every source at
- * start-up and every reconcile period, and the syncs asked for meanwhile.
- * When Google fails, the store keeps the last good data and the next
- * period tries again. */
+ * start-up and every reconcile period, the full syncs asked for meanwhile,
+ * and the pulls the webhook's notifications ask for:
+ *
+ *  - a notification is stored (store/notifications.h) before the webhook
+ *    answers 202, then worker_notify wakes this thread (a condition
+ *    variable: nothing polls);
+ *  - the source's pull starts debounce_ms after its first pending
+ *    notification; it takes every pending notification of the source, merges
+ *    their row ranges (overlapping or adjacent ones into one range sync;
+ *    any whole-sheet one into a single full sync), runs them, and marks the
+ *    notifications done once each sync committed;
+ *  - when Google fails they stay pending, and the source is retried after an
+ *    exponential backoff (1 s doubling, capped at 5 min, persisted as
+ *    next_attempt_at); nothing is dropped. A notification that failed 3
+ *    times is pulled with a full sync, in case its rows no longer exist;
+ *  - a full sync (start-up, reconcile, manual) covers every notification
+ *    stored before it started, which is then marked done too;
+ *  - at start-up, the notifications left pending by a crash are pulled.
+ *
+ * When Google fails, the store keeps the last good data. */
 struct worker;
 
 struct worker_options {
     const char *db_path;
     const char *api_base_url;
     const char *credentials_path;
-    const struct sync_source *sources; /* copied */
+    const struct sync_source *sources; /* copied (the strings are borrowed) */
     size_t nsources;
     long reconcile_seconds;     /* 0: no periodic reconcile */
     struct sheets_stats *stats; /* shared counters for /metrics; may be NULL */
+    long debounce_ms;           /* notifications within this window make one pull */
 };
 
 /* Reads the key file and starts the thread. Returns NULL with one line in
@@ -32,10 +50,22 @@ struct worker *worker_start(const struct worker_options *o, char *err, size_t er
  * the source is unknown. */
 int worker_request_full(struct worker *w, const char *source, const char *trigger);
 
-/* Waits until the queue is empty and no sync runs (tests, `sync` command). */
+/* Tells the worker that a notification for `source` was stored (committed):
+ * its pull runs when the debounce window that the source's first pending
+ * notification opened has passed. Thread-safe, never blocks on I/O.
+ * Returns 0, or -1 when the source is unknown. */
+int worker_notify(struct worker *w, const char *source);
+
+/* Full syncs queued plus notifications waiting for their pull, for
+ * /metrics. Thread-safe. */
+long worker_queue_depth(struct worker *w);
+
+/* Waits until the queue is empty, no sync runs and no notification waits
+ * for a pull (except those backing off after a failure) (tests, `sync`). */
 void worker_wait_idle(struct worker *w);
 
-/* Stops after the sync in flight (which commits or rolls back whole). */
+/* Stops after the sync in flight (which commits or rolls back whole).
+ * Notifications not yet pulled stay stored for the next start. */
 void worker_stop(struct worker *w);
 
 #endif

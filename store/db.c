@@ -201,3 +201,15 @@ bool store_is_migrated(struct store *st)
     }
     return true;
 }
+
+int store_checkpoint(struct store *st, int timeout_ms, char *err, size_t errlen)
+{
+    /* A short wait of its own: shutdown must not hang on a reader elsewhere. */
+    sqlite3_busy_timeout(st->db, timeout_ms);
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    sqlite3_busy_timeout(st->db, 10000); /* as store_open */
+    if (rc != SQLITE_OK)
+        return store_fail(st, err, errlen, "WAL checkpoint");
+    log_debug("store: %s: WAL checkpointed and truncated", st->path);
+    return 0;
+}

@@ -22,4 +22,13 @@ int store_migrate(struct store *st, char *err, size_t errlen);
 /* True when every embedded migration has been applied. */
 bool store_is_migrated(struct store *st);
 
+/* Copies every page of the write-ahead log into the database file and
+ * truncates the log to zero bytes (PRAGMA wal_checkpoint(TRUNCATE)), so the
+ * database file alone is complete: `serve` calls it at shutdown, after its
+ * other connections have closed. Waits at most timeout_ms for readers and
+ * writers of other processes (a BI tool, a running `.backup`). Returns 0, or
+ * -1 with one line in err when the log stays in use; nothing is lost then,
+ * the log stays valid and the next open or checkpoint completes it. */
+int store_checkpoint(struct store *st, int timeout_ms, char *err, size_t errlen);
+
 #endif
