@@ -29,15 +29,10 @@ int log_level_parse(const char *s, enum log_level *out)
     return -1;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+static void log_line(enum log_level level, const char *const *fields, const char *fmt, va_list ap)
 {
-    if (level < min_level)
-        return;
     char msg[2048], ts[32];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
 
     struct timespec now;
     struct tm tm;
@@ -51,10 +46,37 @@ void log_msg(enum log_level level, const char *fmt, ...)
         json_object_object_add(o, "ts", json_object_new_string(ts));
         json_object_object_add(o, "level", json_object_new_string(level_names[level]));
         json_object_object_add(o, "msg", json_object_new_string(msg));
-        fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        for (size_t i = 0; fields && fields[i] && fields[i + 1]; i += 2)
+            json_object_object_add(o, fields[i], json_object_new_string(fields[i + 1]));
+        fprintf(stderr, "%s\n",
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
     } else {
-        fprintf(stderr, "%s %s %s\n", ts, level_names[level], msg);
+        fprintf(stderr, "%s %s %s", ts, level_names[level], msg);
+        for (size_t i = 0; fields && fields[i] && fields[i + 1]; i += 2)
+            fprintf(stderr, " %s=%s", fields[i], fields[i + 1]);
+        fputc('\n', stderr);
     }
     pthread_mutex_unlock(&log_lock);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+    if (level < min_level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(level, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void log_fields(enum log_level level, const char *const *fields, const char *fmt, ...)
+{
+    if (level < min_level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(level, fields, fmt, ap);
+    va_end(ap);
 }

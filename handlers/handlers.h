@@ -24,4 +24,22 @@ int h_vehicles_list(struct http_req *r);
 /* handlers/quality.c */
 int h_quality_list(struct http_req *r);
 
+/* handlers/syncs.c */
+int h_syncs_list(struct http_req *r);
+int h_syncs_create(struct http_req *r);
+
+/* handlers/metrics.c */
+int h_metrics(struct http_req *r);
+
+/* handlers/dashboard.c */
+int h_dashboard(struct http_req *r);
+int h_asset(struct http_req *r);
+int h_openapi(struct http_req *r);
+
+/* handlers/webhook.c */
+int h_webhook_sheets(struct http_req *r);
+/* Counts a notification the server refused as too large (413) before the
+ * handler ran: the route's too_large hook. */
+void h_webhook_too_large(struct http_req *r);
+
 #endif

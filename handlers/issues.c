@@ -7,6 +7,9 @@
  * last item (US = 0x1f); a page resumes strictly after that key, so a walk
  * returns every issue exactly once as long as the data does not change.
  *
+ * format=csv (or Accept: text/csv) answers the same page as CSV; see
+ * issues_csv below.
+ *
  * One issue answers 200 whatever its state: `state` is "current" (also in
  * /issues), "invalid" (its winning row has an error) or "deleted" (no row
  * carries its number any more), with the fields last stored; its `history`
@@ -22,10 +25,11 @@
 #include "handlers/handlers.h"
 
 static const char *const statuses[] = {"open", "resolved", "closed", NULL};
+static const char *const formats[] = {"json", "csv", NULL};
 static const char *const priorities[] = {"critical", "high", "medium", "low", "none", NULL};
 
 #define CURSOR_TAG "i1\x1f"
-enum { DATETIME_LEN = 19, MAX_CURSOR = 1536 };
+enum { DATETIME_LEN = 19, MAX_CURSOR = 1536, CSV_MAX_ROWS = 10000 };
 
 /* models.md §3: the vehicle key is the name upper-cased with everything
  * outside A-Z0-9 removed; UNKNOWN when nothing is left. */
@@ -104,6 +108,103 @@ static json_object *next_cursor(json_object *items, bool more)
     return json_object_new_string(text);
 }
 
+/* CSV (format=csv or Accept: text/csv), for spreadsheets and BI tools: one
+ * header line, one issue a line, the JSON fields but `extra`, `labels`
+ * joined with ";", empty fields for nulls. A page holds up to 10,000 issues
+ * (the default); when more follow, a `Link: <...>; rel="next"` header and
+ * X-Next-Cursor carry the cursor, since a CSV body has no room for it. */
+static const char *const csv_fields[] = {
+    "issue_number", "vehicle",     "vehicle_key",        "summary",     "description",
+    "priority",     "status",      "reported_at",        "reported_by", "assigned_to",
+    "due_date",     "resolved_at", "resolved_effective", "odometer",    "labels",
+    "source",       "row"};
+#define N_CSV_FIELDS (sizeof csv_fields / sizeof *csv_fields)
+
+static int csv_field(struct buf *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n"))
+        return buf_puts(b, s);
+    int rc = buf_puts(b, "\"");
+    for (const char *p = s; *p && rc == 0; p++)
+        rc = *p == '"' ? buf_puts(b, "\"\"") : buf_append(b, p, 1);
+    return rc ? rc : buf_puts(b, "\"");
+}
+
+static int issues_csv(struct buf *b, json_object *items)
+{
+    int rc = 0;
+    for (size_t f = 0; f < N_CSV_FIELDS; f++)
+        rc |= buf_printf(b, "%s%s", f ? "," : "", csv_fields[f]);
+    rc |= buf_puts(b, "\n");
+    for (size_t i = 0; i < json_object_array_length(items) && rc == 0; i++) {
+        json_object *it = json_object_array_get_idx(items, i), *v;
+        for (size_t f = 0; f < N_CSV_FIELDS; f++) {
+            if (f)
+                rc |= buf_puts(b, ",");
+            if (!json_object_object_get_ex(it, csv_fields[f], &v) || !v)
+                continue;
+            if (json_object_is_type(v, json_type_array)) {
+                struct buf joined;
+                buf_init(&joined, 0);
+                for (size_t k = 0; k < json_object_array_length(v); k++)
+                    rc |= buf_printf(&joined, "%s%s", k ? ";" : "",
+                                     json_object_get_string(json_object_array_get_idx(v, k)));
+                rc |= csv_field(b, joined.data ? joined.data : "");
+                buf_free(&joined);
+            } else {
+                rc |= csv_field(b, json_object_get_string(v));
+            }
+        }
+        rc |= buf_puts(b, "\n");
+    }
+    return rc ? -1 : 0;
+}
+
+/* The next page's address, same query with the new cursor, as a Link
+ * header (RFC 8288) and the bare cursor as X-Next-Cursor. */
+static void csv_next_link(struct http_req *r, const char *cursor)
+{
+    static const char *const keep[] = {
+        "source",        "status",      "priority", "vehicle", "assignee",
+        "reported_from", "reported_to", "limit",    "format",  NULL};
+    struct buf link;
+    buf_init(&link, 8192);
+    int rc = buf_printf(&link, "<%s?", http_req_path(r));
+    for (const char *const *k = keep; *k; k++) {
+        const char *v = http_req_query(r, *k);
+        if (!v)
+            continue;
+        rc |= buf_printf(&link, "%s=", *k);
+        for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+            rc |= isalnum(*p) || strchr("-._~", *p) ? buf_append(&link, p, 1)
+                                                    : buf_printf(&link, "%%%02X", *p);
+        rc |= buf_puts(&link, "&");
+    }
+    rc |= buf_printf(&link, "cursor=%s>; rel=\"next\"", cursor);
+    if (rc == 0)
+        http_reply_header(r, "Link", link.data);
+    http_reply_header(r, "X-Next-Cursor", cursor);
+    buf_free(&link);
+}
+
+/* format=csv, or Accept: text/csv listed before application/json. */
+static int wants_csv(struct http_req *r, bool *csv)
+{
+    const char *format = "json";
+    int has = http_query_enum(r, "format", formats, &format);
+    if (has < 0)
+        return -1;
+    if (!has) {
+        const char *accept = http_req_header(r, "Accept");
+        const char *c = accept ? strstr(accept, "text/csv") : NULL;
+        const char *j = accept ? strstr(accept, "application/json") : NULL;
+        format = c && (!j || c < j) ? "csv" : "json";
+        http_vary_accept(r);
+    }
+    *csv = strcmp(format, "csv") == 0;
+    return 0;
+}
+
 int h_issues_list(struct http_req *r)
 {
     char from[11], to[11], vkey[128], agroup[256], raw[MAX_CURSOR], err[512], limit_s[24];
@@ -130,7 +231,12 @@ int h_issues_list(struct http_req *r)
     if (f < 0)
         return 0;
     int t = http_query_date(r, "reported_to", to);
-    if (t < 0 || http_query_long(r, "limit", 1, 1000, &q.limit) < 0)
+    bool csv = false;
+    if (t < 0 || wants_csv(r, &csv) < 0)
+        return 0;
+    if (csv)
+        q.limit = CSV_MAX_ROWS;
+    if (http_query_long(r, "limit", 1, csv ? CSV_MAX_ROWS : 1000, &q.limit) < 0)
         return 0;
     q.reported_from = f ? from : NULL;
     q.reported_to = t ? to : NULL;
@@ -144,8 +250,9 @@ int h_issues_list(struct http_req *r)
     struct buf variant;
     buf_init(&variant, 0);
     snprintf(limit_s, sizeof limit_s, "%ld", q.limit);
-    const char *parts[] = {q.status,        q.priority,    q.vehicle_key, q.assignee_group,
-                           q.reported_from, q.reported_to, limit_s,       cursor};
+    const char *parts[] = {q.status,         q.priority,      q.vehicle_key,
+                           q.assignee_group, q.reported_from, q.reported_to,
+                           limit_s,          cursor,          csv ? "csv" : "json"};
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
         buf_printf(&variant, "%s\x1f", parts[i] ? parts[i] : "");
     bool fresh = http_not_modified(r, rc ? &src : NULL, variant.data);
@@ -164,8 +271,20 @@ int h_issues_list(struct http_req *r)
             goto out;
         }
     }
-    json_object *o = json_object_new_object();
     json_object *next = next_cursor(items, more);
+    if (csv) {
+        struct buf b;
+        buf_init(&b, 0);
+        if (issues_csv(&b, items) || http_reply_buf(r, 200, HTTP_CSV, &b))
+            result = -1;
+        if (result == 0 && next)
+            csv_next_link(r, json_object_get_string(next));
+        buf_free(&b);
+        json_object_put(items);
+        json_object_put(next);
+        goto out;
+    }
+    json_object *o = json_object_new_object();
     json_object_object_add(o, "items", items);
     json_object_object_add(o, "next_cursor", next);
     http_reply_json(r, 200, o);

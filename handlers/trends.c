@@ -1,4 +1,6 @@
-/* GET /trends/weekly (contract §5.1): the weekly model as JSON or CSV. */
+/* GET /trends/weekly (contract §5.1): the weekly model as JSON or CSV.
+ * Beyond the contract, `group=VALUE` keeps only that group's rows (with
+ * group_by=vehicle, group=TRUCK12: one vehicle's weeks). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,9 +202,23 @@ static int csv_row(const struct trend_row *t, void *arg)
     return buf_append(b, l.v, l.n) ? -1 : 0;
 }
 
+/* `group=`: only the rows of one group pass to the writer (a dashboard
+ * filtered to one vehicle needs 60 rows, not 60 × every vehicle). */
+struct group_filter {
+    const char *group;
+    trend_row_fn row;
+    void *arg;
+};
+
+static int filter_row(const struct trend_row *t, void *arg)
+{
+    const struct group_filter *f = arg;
+    return strcmp(t->group, f->group) == 0 ? f->row(t, f->arg) : 0;
+}
+
 int h_trends_weekly(struct http_req *r)
 {
-    char from[11] = "", to[11] = "", rfrom[11] = "", rto[11] = "", err[512], variant[128];
+    char from[11] = "", to[11] = "", rfrom[11] = "", rto[11] = "", err[512], variant[400];
     const char *group_by = "none", *format = "json";
     struct store *st;
     struct store_source src;
@@ -219,6 +235,9 @@ int h_trends_weekly(struct http_req *r)
     int has_format = http_query_enum(r, "format", formats, &format);
     if (has_format < 0)
         return 0;
+    const char *group = http_req_query(r, "group");
+    if (group && strlen(group) > 256)
+        return http_bad_param(r, "group", "group is one group value, such as high or TRUCK12");
     if (!has_format) {
         /* Accept: text/csv asks for CSV, unless JSON is listed before it. */
         const char *accept = http_req_header(r, "Accept");
@@ -236,7 +255,8 @@ int h_trends_weekly(struct http_req *r)
 
     if ((rc = http_read_begin(r, &st, &src)) < 0)
         return 0;
-    snprintf(variant, sizeof variant, "%s|%s|%s|%s", group_by, from, to, format);
+    snprintf(variant, sizeof variant, "%s|%s|%s|%s|%s", group_by, from, to, format,
+             group ? group : "");
     if (http_not_modified(r, rc ? &src : NULL, variant))
         goto out;
 
@@ -249,9 +269,10 @@ int h_trends_weekly(struct http_req *r)
                                  .group_by = group_by,
                                  .from = has_from ? from : NULL,
                                  .to = has_to ? to : NULL};
-        if (store_trends_fetch(st, &q, is_csv ? csv_row : json_row,
-                               is_csv ? (void *)&out : (void *)&weeks, rfrom, rto, err,
-                               sizeof err)) {
+        struct group_filter f = {group, is_csv ? csv_row : json_row,
+                                 is_csv ? (void *)&out : (void *)&weeks};
+        if (store_trends_fetch(st, &q, group ? filter_row : f.row, group ? (void *)&f : f.arg,
+                               rfrom, rto, err, sizeof err)) {
             log_error("http %s: trends: %s", http_req_id(r), err);
             result = -1;
             goto out;

@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates tzdata
   libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libsqlite3-dev
-  libjwt-dev libssl-dev libcriterion-dev
-  clang-format python3 sqlite3 curl
+  libjwt-dev libssl-dev libcriterion-dev zlib1g-dev
+  clang-format python3 sqlite3 curl libjs-chart.js
 )
 # Extra groups, requested by the caller: tests want the sanitizer runtime and wrk.
 for extra in "$@"; do

@@ -28,6 +28,7 @@
 
 #include "common/log.h"
 #include "server/http_internal.h"
+#include "server/metrics.h"
 #include "store/store.h"
 
 enum {
@@ -293,6 +294,8 @@ static void dispatch(struct http_req *r)
     if (r->too_large) {
         http_problem(r, 413, "payload-too-large", NULL, "the request body is larger than %zu bytes",
                      r->body.max);
+        if (r->route->too_large)
+            r->route->too_large(r);
         return;
     }
     if (!authorized(r))
@@ -313,11 +316,15 @@ static void add_common_headers(struct http_req *r)
         http_reply_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     }
     bool cors = cors_enabled(r->srv);
-    if (cors || r->vary_accept)
-        http_reply_header(r, MHD_HTTP_HEADER_VARY,
-                          cors && r->vary_accept ? "Origin, Accept"
-                          : cors                 ? "Origin"
-                                                 : "Accept");
+    char vary[64] = "";
+    if (cors)
+        strcat(vary, ", Origin");
+    if (r->vary_accept)
+        strcat(vary, ", Accept");
+    if (r->vary_encoding)
+        strcat(vary, ", Accept-Encoding");
+    if (vary[0])
+        http_reply_header(r, MHD_HTTP_HEADER_VARY, vary + 2);
     if (cors && origin_allowed(r->srv, origin)) {
         http_reply_header(r, "Access-Control-Allow-Origin", origin);
         http_reply_header(r, "Access-Control-Expose-Headers", "ETag, X-Request-Id");
@@ -399,8 +406,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     clock_gettime(CLOCK_MONOTONIC, &now);
     double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
                 (double)(now.tv_nsec - r->started.tv_nsec) / 1e6;
-    log_debug("http %s %s %s %u %zu bytes %.2f ms%s", r->id, r->method, r->path, r->status,
-              r->resp_len, ms, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    bool done = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    unsigned status = r->queued ? r->status : 0;
+    metrics_http_observe(r->route ? (size_t)(r->route - http_routes) : METRICS_NO_ROUTE, r->method,
+                         status, ms / 1e3);
+    /* The access log: one line a request, its id as a field of its own. */
+    char st[8], bytes[24], dur[24];
+    snprintf(st, sizeof st, "%u", status);
+    snprintf(bytes, sizeof bytes, "%zu", r->resp_len);
+    snprintf(dur, sizeof dur, "%.2f", ms);
+    const char *fields[] = {"request_id",  r->id,    "method", r->method, "path",
+                            r->path,       "status", st,       "bytes",   bytes,
+                            "duration_ms", dur,      NULL};
+    log_fields(status == 500 ? LOG_WARN : LOG_DEBUG, fields, "http %s %s %u%s", r->method, r->path,
+               status, done ? "" : " (aborted)");
     req_free(r);
     *req_cls = NULL;
 }

@@ -31,6 +31,9 @@ struct http_route {
     int (*handler)(struct http_req *r);
     enum http_auth auth;
     size_t max_body; /* 0: the server's cap */
+    /* Optional: called after the server set its 413 (body past max_body),
+     * which the handler never sees; e.g. to count the refusal. */
+    void (*too_large)(struct http_req *r);
 };
 
 extern const struct http_route http_routes[];
@@ -83,8 +86,9 @@ struct http_req {
     struct MHD_Response *resp;
     unsigned status;
     size_t resp_len;
-    char etag[80];    /* added to the reply when not empty */
-    bool vary_accept; /* the body depends on Accept */
+    char etag[80];      /* added to the reply when not empty */
+    bool vary_accept;   /* the body depends on Accept */
+    bool vary_encoding; /* the body depends on Accept-Encoding (gzip) */
     bool queued;
 };
 

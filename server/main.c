@@ -14,8 +14,10 @@
 #include "ingest/sync.h"
 #include "ingest/worker.h"
 #include "ingest/gauth.h"
+#include "server/app.h"
 #include "server/config.h"
 #include "server/http.h"
+#include "server/metrics.h"
 #include "store/store.h"
 
 enum { EXIT_WORK = 1, EXIT_USAGE = 2 };
@@ -272,6 +274,12 @@ out:
     return rc;
 }
 
+/* /metrics reads the worker's queue depth through this. */
+static long worker_queue_depth_fn(void *worker)
+{
+    return worker_queue_depth(worker);
+}
+
 static int cmd_serve(struct cli *c)
 {
     struct cfg cfg;
@@ -279,6 +287,9 @@ static int cmd_serve(struct cli *c)
     struct sync_source *srcs = NULL;
     struct worker *worker = NULL;
     size_t nsrcs = 0;
+    /* Google API calls by outcome, shared by the worker's client and /metrics. */
+    static struct sheets_stats sheets_stats;
+    struct app app = {.sheets = &sheets_stats};
     if (c->argc > 0)
         return usage_error("serve: unexpected argument '%s'", c->argv[0]);
     int rc = load_config(c, &cfg);
@@ -304,6 +315,8 @@ static int cmd_serve(struct cli *c)
             .sources = srcs,
             .nsources = nsrcs,
             .reconcile_seconds = cfg.reconcile_seconds,
+            .stats = &sheets_stats,
+            .debounce_ms = cfg.debounce_ms,
         };
         if (!(worker = worker_start(&wo, err, sizeof err))) {
             fprintf(stderr, "sheetsync: configuration: GOOGLE_APPLICATION_CREDENTIALS: %s\n", err);
@@ -321,7 +334,21 @@ static int cmd_serve(struct cli *c)
         .api_token = cfg.api_token,
         .admin_token = cfg.admin_token,
         .cors_origins = cfg.cors_origins,
+        .app = &app,
     };
+    app.worker = worker;
+    if (worker)
+        metrics_set_queue_depth_fn(worker_queue_depth_fn, worker);
+    /* POST /webhooks/sheets: the secret (503 without one) and the sources a
+     * notification may name. */
+    app.webhook_secret = cfg.webhook_secret;
+    app.webhook_secret_len = cfg.webhook_secret ? strlen(cfg.webhook_secret) : 0;
+    app.webhook_audience = cfg.webhook_audience;
+    app.sources = srcs;
+    app.nsources = nsrcs;
+    if (!cfg.webhook_secret)
+        log_info("serve: webhooks disabled (SHEETSYNC_WEBHOOK_SECRET is not set): "
+                 "POST /webhooks/sheets answers 503");
     struct http_server *srv = http_start(&ho, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "sheetsync: serve: %s\n", err);
@@ -333,7 +360,17 @@ static int cmd_serve(struct cli *c)
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("serve: %s received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    /* Graceful stop, within the 10 s a container runtime waits before SIGKILL:
+     * no new connections, the requests in flight answered; the sync in flight
+     * commits or rolls back whole (queued notifications stay in SQLite for the
+     * next start); then the WAL is folded into the database file. */
     http_stop(srv);
+    metrics_set_queue_depth_fn(NULL, NULL);
+    worker_stop(worker);
+    worker = NULL;
+    if (store_checkpoint(st, 2000, err, sizeof err))
+        log_warn("serve: %s (nothing is lost: the WAL stays valid)", err);
+    log_info("serve: stopped");
 out:
     worker_stop(worker);
     free(srcs);

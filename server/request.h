@@ -51,9 +51,16 @@ struct store *http_req_store(struct http_req *r);
 
 /* `body` is consumed (json_object_put) in every case. */
 int http_reply_json(struct http_req *r, unsigned status, struct json_object *body);
-/* `data` is copied. */
+/* `data` is copied. Like every reply with a body, it is sent
+ * gzip-compressed when it is text of 1 KiB or more and the client accepts
+ * gzip (Vary: Accept-Encoding). */
 int http_reply_data(struct http_req *r, unsigned status, const char *content_type, const char *data,
                     size_t len);
+/* Bytes already encoded (`encoding`, e.g. "gzip") and living as long as the
+ * process (an embedded file): sent as they are, without a copy, with
+ * Content-Encoding and Vary: Accept-Encoding. */
+int http_reply_encoded(struct http_req *r, unsigned status, const char *content_type,
+                       const char *encoding, const char *data, size_t len);
 /* Hands the bytes of `b` to the reply without a copy; `b` is left empty
  * (buf_free on it stays correct) when this returns 0. */
 int http_reply_buf(struct http_req *r, unsigned status, const char *content_type, struct buf *b);

@@ -14,6 +14,22 @@ const struct http_route http_routes[] = {
     {.path = "/issues/{number}", .method = "GET", .handler = h_issue_get, .auth = HTTP_AUTH_READ},
     {.path = "/vehicles", .method = "GET", .handler = h_vehicles_list, .auth = HTTP_AUTH_READ},
     {.path = "/quality", .method = "GET", .handler = h_quality_list, .auth = HTTP_AUTH_READ},
+    {.path = "/webhooks/sheets",
+     .method = "POST",
+     .handler = h_webhook_sheets,
+     .auth = HTTP_AUTH_NONE, /* the signed token is the credential */
+     .max_body = 16384,
+     .too_large = h_webhook_too_large},
+    {.path = "/syncs", .method = "GET", .handler = h_syncs_list, .auth = HTTP_AUTH_READ},
+    {.path = "/syncs",
+     .method = "POST",
+     .handler = h_syncs_create,
+     .auth = HTTP_AUTH_ADMIN,
+     .max_body = 4096},
+    {.path = "/metrics", .method = "GET", .handler = h_metrics, .auth = HTTP_AUTH_READ},
+    {.path = "/openapi.yaml", .method = "GET", .handler = h_openapi, .auth = HTTP_AUTH_NONE},
+    {.path = "/", .method = "GET", .handler = h_dashboard, .auth = HTTP_AUTH_NONE},
+    {.path = "/assets/{name}", .method = "GET", .handler = h_asset, .auth = HTTP_AUTH_NONE},
 };
 const size_t http_nroutes = sizeof http_routes / sizeof *http_routes;
 

@@ -101,4 +101,27 @@ struct quality_query {
 int store_quality_list(struct store *st, const struct quality_query *q, struct json_object **items,
                        bool *more, struct quality_key *next, char *err, size_t errlen);
 
+/* GET /syncs: sync runs, newest first (by id, descending). Every filter is
+ * optional: source_id 0 means every source; before_id > 0 starts the page
+ * after the run with that id. Items: {"id", "source", "trigger", "range",
+ * "started_at", "finished_at", "status", "rows_fetched", "rows_changed",
+ * "error"}; *more tells whether another page follows. */
+struct syncs_query {
+    long source_id;
+    const char *status;  /* running, ok, failed */
+    const char *trigger; /* webhook, reconcile, manual, startup, import */
+    long before_id;
+    long limit;
+};
+
+int store_syncs_list(struct store *st, const struct syncs_query *q, struct json_object **items,
+                     bool *more, char *err, size_t errlen);
+
+/* GET /metrics: the finished runs of every source, grouped:
+ * [{"source", "trigger", "status", "runs", "rows_fetched", "rows_changed"}]
+ * by source, trigger and status; and *running, the runs in progress. Runs
+ * are never deleted, so these sums only grow (Prometheus counters). */
+int store_syncs_totals(struct store *st, struct json_object **out, long *running, char *err,
+                       size_t errlen);
+
 #endif
