@@ -9,10 +9,15 @@ packages=(
   libjwt-dev libssl-dev libcriterion-dev zlib1g-dev
   clang-format python3 sqlite3 curl libjs-chart.js
 )
-# Extra groups, requested by the caller: tests want the sanitizer runtime and wrk.
+# Extra groups, requested by the caller: tests want clang (libFuzzer and the
+# sanitizer runtime) and Node.js (the Apps Script and web tests) when the
+# machine has none; benchmarks want wrk and GNU time.
 for extra in "$@"; do
   case "$extra" in
-    test) packages+=(clang libclang-rt-14-dev) ;;
+    test)
+      packages+=(clang libclang-rt-14-dev)
+      command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+      ;;
     bench) packages+=(wrk time) ;;
     *) echo "setup.sh: unknown group '$extra' (known: test, bench)" >&2; exit 2 ;;
   esac

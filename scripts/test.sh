@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, the warning-free build, the Criterion suite
-# (unit and API tests under ctest), then the same suite under AddressSanitizer
-# and UndefinedBehaviorSanitizer. Installs what it needs first.
+# (unit and API tests under ctest), the same suite under AddressSanitizer and
+# UndefinedBehaviorSanitizer, the libFuzzer drivers, the Apps Script tests,
+# the web tests (openapi.yaml, live responses, the dashboard in Chromium),
+# the independent reference model, and the container image under podman.
+# Installs what it needs first. Each part can be run alone; see README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh test
@@ -40,4 +43,16 @@ for fuzzer in build/fuzz/fuzz_*; do
     fi
     echo "$(basename "$fuzzer"): $(grep -E '^Done' "$log")"
 done
+
+# The node, reference and container tests use the release binaries built above.
+export SHEETSYNC_BIN="$PWD/build/release/sheetsync"
+export SHEETS_EMULATOR_BIN="$PWD/build/release/sheets-emulator"
+echo "== apps-script (node --test, end to end against sheetsync serve)"
+apps-script/test/run.sh
+echo "== web (openapi.yaml lint, live responses against it, dashboard in Chromium)"
+tests/web/run.sh
+echo "== reference model (independent implementation of docs/models.md)"
+tests/reference/run.sh
+echo "== container (podman build and run of the Dockerfile)"
+tests/container/run.sh
 echo "== all tests passed"

@@ -3,9 +3,10 @@
 // synchronously through curl) notifies a real `sheetsync serve`, which pulls
 // from a real `sheets-emulator`; the edited value shows in GET /issues/{n}.
 //
-// Binaries: SHEETSYNC_BIN (default ../build/release/sheetsync) and EMULATOR_BIN
-// (default ../build/release/sheets-emulator). Skipped, saying so, only when
-// they are missing; build them with
+// Binaries: SHEETSYNC_BIN (default ../build/release/sheetsync) and
+// SHEETS_EMULATOR_BIN (default ../build/release/sheets-emulator). Skipped,
+// saying so, only when they are missing and were not named explicitly (a named
+// binary that is missing fails the test); build them with
 //   cmake -S .. -B ../build/release -DSHEETSYNC_TESTS=OFF && cmake --build ../build/release -j2
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -18,11 +19,12 @@ const { createHarness, verifyToken } = require('./harness');
 
 const root = path.join(__dirname, '..', '..');
 const SHEETSYNC_BIN = process.env.SHEETSYNC_BIN || path.join(root, 'build', 'release', 'sheetsync');
-const EMULATOR_BIN = process.env.EMULATOR_BIN || path.join(root, 'build', 'release', 'sheets-emulator');
+const EMULATOR_BIN = process.env.SHEETS_EMULATOR_BIN || path.join(root, 'build', 'release', 'sheets-emulator');
 const missing = [SHEETSYNC_BIN, EMULATOR_BIN].filter((p) => !fs.existsSync(p));
-const skip = missing.length ? `binaries missing (${missing.join(', ')}): build them with ` +
+const named = process.env.SHEETSYNC_BIN || process.env.SHEETS_EMULATOR_BIN;
+const skip = missing.length && !named ? `binaries missing (${missing.join(', ')}): build them with ` +
   '`cmake -S .. -B ../build/release -DSHEETSYNC_TESTS=OFF && cmake --build ../build/release -j2` ' +
-  'or set SHEETSYNC_BIN / EMULATOR_BIN' : false;
+  'or set SHEETSYNC_BIN / SHEETS_EMULATOR_BIN' : false;
 
 const SPREADSHEET_ID = 'e2e-apps-script-sheet';
 const SECRET = crypto.randomBytes(24).toString('hex'); // 48 bytes
