@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/civil.h"
 #include "common/log.h"
 #include "handlers/handlers.h"
 #include "store/trends.h"
@@ -25,11 +26,11 @@ static const char csv_header[] =
 /* Moves a valid YYYY-MM-DD to the Monday of its week, in place. */
 static void to_monday(char d[11])
 {
-    long days = http_days_from_civil(atoi(d), atoi(d + 5), atoi(d + 8));
+    long days = civil_to_days(atoi(d), atoi(d + 5), atoi(d + 8));
     /* 1970-01-01 was a Thursday: (days + 3) mod 7 is 0 on Mondays. */
     long back = ((days + 3) % 7 + 7) % 7;
     int y, m, dd;
-    http_civil_from_days(days - back, &y, &m, &dd);
+    civil_from_days(days - back, &y, &m, &dd);
     snprintf(d, 11, "%04d-%02d-%02d", y, m, dd);
 }
 

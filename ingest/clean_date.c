@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/civil.h"
 #include "ingest/clean.h"
 #include "ingest/clean_internal.h"
 
@@ -62,22 +63,10 @@ static bool take_spaces(struct cur *c)
     return c->i > start;
 }
 
-static bool is_leap(int y)
-{
-    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
-
 static bool valid_dt(const struct dt *t)
 {
-    return t->y >= 1 && t->y <= 9999 && t->mo >= 1 && t->mo <= 12 && t->d >= 1 &&
-           t->d <= days_in_month(t->y, t->mo) && t->h >= 0 && t->h <= 23 && t->mi >= 0 &&
-           t->mi <= 59 && t->s >= 0 && t->s <= 59;
+    return civil_valid(t->y, t->mo, t->d) && t->h >= 0 && t->h <= 23 && t->mi >= 0 && t->mi <= 59 &&
+           t->s >= 0 && t->s <= 59;
 }
 
 static void put_num(char *p, int v, int width)
@@ -97,21 +86,6 @@ static void format_dt(const struct dt *t, char out[CLEAN_DATETIME_LEN])
     put_num(out + 11, t->h, 2);
     put_num(out + 14, t->mi, 2);
     put_num(out + 17, t->s, 2);
-}
-
-/* Days since 1970-01-01 to the proleptic Gregorian date (H. Hinnant's
- * civil_from_days). */
-static void civil_from_days(long z, int *y, int *m, int *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
 #define SERIAL_EPOCH_DAYS (-25569L) /* 1899-12-30 in days since 1970-01-01 */

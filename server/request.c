@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/civil.h"
 #include "common/log.h"
 #include "server/http_internal.h"
 
@@ -354,38 +355,8 @@ bool http_not_modified(struct http_req *r, const struct store_source *src, const
     return false;
 }
 
-long http_days_from_civil(int y, int m, int d)
-{
-    /* H. Hinnant's days_from_civil, proleptic Gregorian. */
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void http_civil_from_days(long z, int *y, int *m, int *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static bool is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 int http_query_date(struct http_req *r, const char *name, char out[11])
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const char *v = http_req_query(r, name);
     if (!v)
         return 0;
@@ -395,7 +366,7 @@ int http_query_date(struct http_req *r, const char *name, char out[11])
             shape = false;
     if (shape) {
         int y = atoi(v), m = atoi(v + 5), d = atoi(v + 8);
-        if (y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1] + (m == 2 && is_leap(y))) {
+        if (civil_valid(y, m, d)) {
             memcpy(out, v, 11);
             return 1;
         }

@@ -124,9 +124,4 @@ void http_read_end(struct store *st, struct store_source *src);
 int http_cursor_encode(const char *raw, size_t len, char *out, size_t outlen);
 long http_cursor_decode(const char *text, char *out, size_t outlen);
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back; used to move
- * dates to their Monday. */
-long http_days_from_civil(int y, int m, int d);
-void http_civil_from_days(long days, int *y, int *m, int *d);
-
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/civil.h"
 #include "common/embedded.h"
 #include "store/store_internal.h"
 
@@ -261,21 +262,14 @@ static int cmp_res(const void *a, const void *b)
 }
 
 /* "YYYY-MM-DD" of a Julian day number (proleptic Gregorian, as SQLite);
- * false past 9999-12-31. From H. Hinnant's civil_from_days. */
+ * false outside years 0..9999. */
 static bool jdn_date(int64_t jdn, char out[11])
 {
-    int64_t z = jdn - 2440588 + 719468; /* days since 0000-03-01 */
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    int64_t y = yoe + era * 400 + (m <= 2);
+    int y, m, d;
+    civil_from_days((long)(jdn - 2440588), &y, &m, &d); /* 2440588: 1970-01-01 */
     if (y > 9999 || y < 0)
         return false;
-    snprintf(out, 11, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
+    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
     return true;
 }
 
