@@ -31,12 +31,6 @@ int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out, char *e
     return 0;
 }
 
-char *store_col_strdup(sqlite3_stmt *s, int col)
-{
-    const unsigned char *t = sqlite3_column_text(s, col);
-    return t ? strdup((const char *)t) : NULL;
-}
-
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
     struct store *st = calloc(1, sizeof *st);

@@ -77,13 +77,10 @@ static void add_cols(json_object *o, sqlite3_stmt *s, int first, const struct co
         if (cols[i].kind == K_ARRAY || cols[i].kind == K_OBJECT) {
             v = parse_stored((const char *)sqlite3_column_text(s, c),
                              cols[i].kind == K_ARRAY ? json_type_array : json_type_object);
-        } else if (sqlite3_column_type(s, c) == SQLITE_NULL) {
-            v = NULL;
-        } else if (cols[i].kind == K_INT) {
+        } else if (cols[i].kind == K_INT && sqlite3_column_type(s, c) != SQLITE_NULL) {
             v = json_object_new_int64(sqlite3_column_int64(s, c));
         } else {
-            v = json_object_new_string_len((const char *)sqlite3_column_text(s, c),
-                                           sqlite3_column_bytes(s, c));
+            v = store_col_json_text(s, c);
         }
         json_object_object_add(o, cols[i].name, v);
     }

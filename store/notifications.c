@@ -16,14 +16,6 @@ static void rollback(struct store *st)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
 static bool is_busy(struct store *st)
 {
     int c = sqlite3_errcode(st->db) & 0xff;
@@ -83,9 +75,9 @@ int store_notif_accept(struct store *st, const struct store_notif_new *n, time_t
     sqlite3_bind_text(s, 1, n->source, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, at, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, n->event, -1, SQLITE_STATIC);
-    bind_text_or_null(s, 4, n->change_type);
+    sqlite3_bind_text(s, 4, n->change_type, -1, SQLITE_STATIC); /* NULL binds NULL */
     sqlite3_bind_text(s, 5, n->sheet, -1, SQLITE_STATIC);
-    bind_text_or_null(s, 6, n->range);
+    sqlite3_bind_text(s, 6, n->range, -1, SQLITE_STATIC); /* NULL binds NULL */
     sqlite3_bind_text(s, 7, n->pull, -1, SQLITE_STATIC);
     if (range) {
         sqlite3_bind_int64(s, 8, n->first_row);
@@ -93,7 +85,7 @@ int store_notif_accept(struct store *st, const struct store_notif_new *n, time_t
     }
     sqlite3_bind_int(s, 10, strcmp(n->pull, "full") == 0);
     sqlite3_bind_text(s, 11, none ? "done" : "pending", -1, SQLITE_STATIC);
-    bind_text_or_null(s, 12, none ? at : NULL);
+    sqlite3_bind_text(s, 12, none ? at : NULL, -1, SQLITE_STATIC); /* NULL binds NULL */
     if (sqlite3_step(s) != SQLITE_DONE) {
         rc = is_busy(st) ? STORE_NOTIF_BUSY : store_fail(st, err, errlen, "notifications");
         goto out;
@@ -251,7 +243,7 @@ int store_notif_retry(struct store *st, const long long *ids, size_t n, long lon
                       &s, err, errlen))
         goto out;
     sqlite3_bind_int64(s, 1, next_attempt_at);
-    bind_text_or_null(s, 2, error);
+    sqlite3_bind_text(s, 2, error, -1, SQLITE_STATIC); /* NULL binds NULL */
     sqlite3_bind_text(s, 3, b.data, (int)b.len, SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE) {
         store_fail(st, err, errlen, "notifications retry");
@@ -296,9 +288,8 @@ int store_notif_purge(struct store *st, time_t now, int keep_done_days, char *er
     sqlite3_finalize(s);
     if (rc)
         return rc;
-    if (store_prepare(st,
-                      "DELETE FROM notifications WHERE status = 'done' AND done_at < ?1",
-                      &s, err, errlen))
+    if (store_prepare(st, "DELETE FROM notifications WHERE status = 'done' AND done_at < ?1", &s,
+                      err, errlen))
         return -1;
     sqlite3_bind_text(s, 1, before, -1, SQLITE_STATIC);
     rc = sqlite3_step(s) == SQLITE_DONE ? 0 : store_fail(st, err, errlen, "notifications");

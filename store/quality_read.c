@@ -6,14 +6,6 @@
 
 #include "store/store_internal.h"
 
-static json_object *text_or_null(sqlite3_stmt *s, int c)
-{
-    if (sqlite3_column_type(s, c) == SQLITE_NULL)
-        return NULL;
-    return json_object_new_string_len((const char *)sqlite3_column_text(s, c),
-                                      sqlite3_column_bytes(s, c));
-}
-
 int store_quality_list(struct store *st, const struct quality_query *q, struct json_object **items,
                        bool *more, struct quality_key *next, char *err, size_t errlen)
 {
@@ -68,15 +60,15 @@ int store_quality_list(struct store *st, const struct quality_query *q, struct j
         else
             last = (struct quality_key){row, col, 1 + (in_after ? skipped : 0)};
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "source", text_or_null(s, 0));
+        json_object_object_add(o, "source", store_col_json_text(s, 0));
         json_object_object_add(o, "row", json_object_new_int64(row));
-        json_object_object_add(o, "column", text_or_null(s, 3));
-        json_object_object_add(o, "field", text_or_null(s, 4));
-        json_object_object_add(o, "cell", text_or_null(s, 5));
-        json_object_object_add(o, "value", text_or_null(s, 6));
-        json_object_object_add(o, "severity", text_or_null(s, 7));
-        json_object_object_add(o, "code", text_or_null(s, 8));
-        json_object_object_add(o, "message", text_or_null(s, 9));
+        json_object_object_add(o, "column", store_col_json_text(s, 3));
+        json_object_object_add(o, "field", store_col_json_text(s, 4));
+        json_object_object_add(o, "cell", store_col_json_text(s, 5));
+        json_object_object_add(o, "value", store_col_json_text(s, 6));
+        json_object_object_add(o, "severity", store_col_json_text(s, 7));
+        json_object_object_add(o, "code", store_col_json_text(s, 8));
+        json_object_object_add(o, "message", store_col_json_text(s, 9));
         json_object_array_add(arr, o);
         emitted++;
     }

@@ -21,7 +21,10 @@ int store_exec(struct store *st, const char *sql, char *err, size_t errlen);
 /* Prepares `sql` (cached per connection is not needed at our rates). */
 int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out, char *err, size_t errlen);
 
-/* Copy of a text column, or NULL. */
+/* store/columns.c: a copy of a text column, or NULL; a column as a JSON
+ * string (its bytes as they are), or NULL (JSON null) for SQL NULL. */
+struct json_object;
 char *store_col_strdup(sqlite3_stmt *s, int col);
+struct json_object *store_col_json_text(sqlite3_stmt *s, int col);
 
 #endif

@@ -7,14 +7,6 @@
 
 #include "store/store_internal.h"
 
-static json_object *text_or_null(sqlite3_stmt *s, int c)
-{
-    if (sqlite3_column_type(s, c) == SQLITE_NULL)
-        return NULL;
-    return json_object_new_string_len((const char *)sqlite3_column_text(s, c),
-                                      sqlite3_column_bytes(s, c));
-}
-
 int store_syncs_list(struct store *st, const struct syncs_query *q, struct json_object **items,
                      bool *more, char *err, size_t errlen)
 {
@@ -54,17 +46,17 @@ int store_syncs_list(struct store *st, const struct syncs_query *q, struct json_
         }
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_int64(sqlite3_column_int64(s, 0)));
-        json_object_object_add(o, "source", text_or_null(s, 1));
-        json_object_object_add(o, "trigger", text_or_null(s, 2));
-        json_object_object_add(o, "range", text_or_null(s, 3));
-        json_object_object_add(o, "started_at", text_or_null(s, 4));
-        json_object_object_add(o, "finished_at", text_or_null(s, 5));
-        json_object_object_add(o, "status", text_or_null(s, 6));
+        json_object_object_add(o, "source", store_col_json_text(s, 1));
+        json_object_object_add(o, "trigger", store_col_json_text(s, 2));
+        json_object_object_add(o, "range", store_col_json_text(s, 3));
+        json_object_object_add(o, "started_at", store_col_json_text(s, 4));
+        json_object_object_add(o, "finished_at", store_col_json_text(s, 5));
+        json_object_object_add(o, "status", store_col_json_text(s, 6));
         json_object_object_add(o, "rows_fetched",
                                json_object_new_int64(sqlite3_column_int64(s, 7)));
         json_object_object_add(o, "rows_changed",
                                json_object_new_int64(sqlite3_column_int64(s, 8)));
-        json_object_object_add(o, "error", text_or_null(s, 9));
+        json_object_object_add(o, "error", store_col_json_text(s, 9));
         json_object_array_add(arr, o);
         n++;
     }
@@ -104,9 +96,9 @@ int store_syncs_totals(struct store *st, struct json_object **out, long *running
         goto out;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "source", text_or_null(s, 0));
-        json_object_object_add(o, "trigger", text_or_null(s, 1));
-        json_object_object_add(o, "status", text_or_null(s, 2));
+        json_object_object_add(o, "source", store_col_json_text(s, 0));
+        json_object_object_add(o, "trigger", store_col_json_text(s, 1));
+        json_object_object_add(o, "status", store_col_json_text(s, 2));
         json_object_object_add(o, "runs", json_object_new_int64(sqlite3_column_int64(s, 3)));
         json_object_object_add(o, "rows_fetched",
                                json_object_new_int64((int64_t)sqlite3_column_double(s, 4)));
