@@ -96,8 +96,8 @@ int h_webhook_sheets(struct http_req *r)
     const char *body = http_req_body(r, &len);
     struct notification_key key = {
         .secret = (const unsigned char *)app->webhook_secret,
-        .secret_len = app->webhook_secret_len ? app->webhook_secret_len
-                                              : strlen(app->webhook_secret),
+        .secret_len =
+            app->webhook_secret_len ? app->webhook_secret_len : strlen(app->webhook_secret),
         .audience = app->webhook_audience,
     };
     time_t now = time(NULL);

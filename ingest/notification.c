@@ -36,8 +36,8 @@
 #define MAX_TEXT_CLAIM 256 /* bytes of spreadsheet_id and sheet */
 
 static const char *const change_types[] = {
-    "INSERT_ROW",    "REMOVE_ROW",  "INSERT_COLUMN", "REMOVE_COLUMN", "INSERT_GRID",
-    "REMOVE_GRID",   "FORMAT",      "EDIT",          "OTHER",         NULL,
+    "INSERT_ROW",  "REMOVE_ROW", "INSERT_COLUMN", "REMOVE_COLUMN", "INSERT_GRID",
+    "REMOVE_GRID", "FORMAT",     "EDIT",          "OTHER",         NULL,
 };
 
 static int b64url_value(unsigned char c)
@@ -236,7 +236,8 @@ static enum notification_result check_claims(json_object *claims, const char *au
 
     const char *jti = str_member(claims, "jti", &present);
     if (!jti)
-        FAIL(NOTIFICATION_BAD_CLAIMS, present ? "claim jti must be a string" : "claim jti is missing");
+        FAIL(NOTIFICATION_BAD_CLAIMS,
+             present ? "claim jti must be a string" : "claim jti is missing");
     if (!text_ok(jti, 4 * NOTIFICATION_MAX_JTI) || utf8_chars(jti) > NOTIFICATION_MAX_JTI)
         FAIL(NOTIFICATION_BAD_CLAIMS,
              "claim jti must be 1 to %d characters without control characters",
@@ -312,8 +313,8 @@ enum notification_result notification_verify(const char *token, size_t len,
     /* 1. Shape, before decoding anything. */
     while (len > 0 && (token[0] == ' ' || token[0] == '\t' || token[0] == '\r' || token[0] == '\n'))
         token++, len--;
-    while (len > 0 && (token[len - 1] == ' ' || token[len - 1] == '\t' ||
-                       token[len - 1] == '\r' || token[len - 1] == '\n'))
+    while (len > 0 && (token[len - 1] == ' ' || token[len - 1] == '\t' || token[len - 1] == '\r' ||
+                       token[len - 1] == '\n'))
         len--;
     if (len == 0)
         FAIL(NOTIFICATION_MALFORMED, "the body is empty: expected one compact JWS");
@@ -355,8 +356,8 @@ enum notification_result notification_verify(const char *token, size_t len,
     bool present;
     const char *alg = str_member(header, "alg", &present);
     if (!alg)
-        FAIL(NOTIFICATION_MALFORMED, present ? "the header's alg must be a string"
-                                             : "the token's header has no alg");
+        FAIL(NOTIFICATION_MALFORMED,
+             present ? "the header's alg must be a string" : "the token's header has no alg");
     if (strcmp(alg, "HS256") != 0)
         FAIL(NOTIFICATION_BAD_ALG, "only alg HS256 is accepted");
     const char *typ = str_member(header, "typ", &present);

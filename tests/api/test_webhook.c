@@ -55,7 +55,8 @@ static char *sheet_csv(int issues)
 {
     size_t cap = 128 + (size_t)issues * 96;
     char *s = malloc(cap);
-    size_t n = (size_t)snprintf(s, cap, "Issue #,Vehicle,Summary,Priority,Status,Reported Date\r\n");
+    size_t n =
+        (size_t)snprintf(s, cap, "Issue #,Vehicle,Summary,Priority,Status,Reported Date\r\n");
     for (int i = 1; i <= issues; i++)
         n += (size_t)snprintf(s + n, cap - n, "%d,Truck %d,Summary %d,high,open,3/%d/2024\r\n", i,
                               i % 7, i, 1 + i % 28);
@@ -67,8 +68,8 @@ static void put_summary(long row, const char *value)
 {
     char range[32], body[256], err[512];
     snprintf(range, sizeof range, "Issues!C%ld", row);
-    snprintf(body, sizeof body, "{\"range\":\"%s\",\"majorDimension\":\"ROWS\",\"values\":[[\"%s\"]]}",
-             range, value);
+    snprintf(body, sizeof body,
+             "{\"range\":\"%s\",\"majorDimension\":\"ROWS\",\"values\":[[\"%s\"]]}", range, value);
     cr_assert_eq(emu_put_values(&T.emu, range, "RAW", body, err, sizeof err), 200, "%s", err);
 }
 
@@ -221,8 +222,7 @@ static void assert_refused(struct reply *r, long status, const char *token, cons
     cr_expect_eq(r->status, status, "%s: status %ld, wanted %ld: %s", what, r->status, status,
                  r->body ? r->body : "");
     cr_expect_str_eq(r->ctype, "application/problem+json", "%s", what);
-    cr_expect(r->json && jstr(r->json, "detail") && jstr(r->json, "title") &&
-                  jstr(r->json, "type"),
+    cr_expect(r->json && jstr(r->json, "detail") && jstr(r->json, "title") && jstr(r->json, "type"),
               "%s: not a problem: %s", what, r->body ? r->body : "");
     if (r->body && token && strlen(token) > 10) {
         cr_expect(!strstr(r->body, token), "%s: the reply echoes the token", what);
@@ -410,7 +410,8 @@ Test(webhook, every_refusal_answers_its_status_and_pulls_nothing)
     CASE("alg NONE", jws_hs256("{\"alg\":\"NONE\"}", claims, SECRET), "application/jwt", 401);
     CASE("alg HS512", jws_hs256("{\"alg\":\"HS512\"}", claims, SECRET), "application/jwt", 401);
     CASE("alg RS256", jws_hs256("{\"alg\":\"RS256\"}", claims, SECRET), "application/jwt", 401);
-    CASE("wrong secret", jws_hs256("{\"alg\":\"HS256\"}", claims, "not-the-secret-but-long-enough!!"),
+    CASE("wrong secret",
+         jws_hs256("{\"alg\":\"HS256\"}", claims, "not-the-secret-but-long-enough!!"),
          "application/jwt", 401);
     char *good = jws_hs256("{\"alg\":\"HS256\"}", claims, SECRET);
     char *t = malloc(strlen(good) + 2);
@@ -422,18 +423,18 @@ Test(webhook, every_refusal_answers_its_status_and_pulls_nothing)
     CASE("wrong content type", strdup(good), "application/json", 415);
     CASE("no content type", strdup(good), NULL, 415);
     free(claims);
-    claims = jws_claims("sheetsync", now - 1000, now - 700, "r-2", "demo-sheet", "Issues", "edit",
-                        "C5");
+    claims =
+        jws_claims("sheetsync", now - 1000, now - 700, "r-2", "demo-sheet", "Issues", "edit", "C5");
     CASE("expired", jws_hs256("{\"alg\":\"HS256\"}", claims, SECRET), "application/jwt", 401);
     free(claims);
-    claims = jws_claims("sheetsync", now + 120, now + 300, "r-3", "demo-sheet", "Issues", "edit",
-                        "C5");
+    claims =
+        jws_claims("sheetsync", now + 120, now + 300, "r-3", "demo-sheet", "Issues", "edit", "C5");
     CASE("iat in the future", jws_hs256("{\"alg\":\"HS256\"}", claims, SECRET), "application/jwt",
          401);
     free(claims);
     claims = jws_claims("sheetsync", now, now + 601, "r-4", "demo-sheet", "Issues", "edit", "C5");
-    CASE("lifetime over 600 s", jws_hs256("{\"alg\":\"HS256\"}", claims, SECRET),
-         "application/jwt", 400);
+    CASE("lifetime over 600 s", jws_hs256("{\"alg\":\"HS256\"}", claims, SECRET), "application/jwt",
+         400);
     free(claims);
     claims = jws_claims("elsewhere", now, now + 300, "r-5", "demo-sheet", "Issues", "edit", "C5");
     CASE("wrong aud", jws_hs256("{\"alg\":\"HS256\"}", claims, SECRET), "application/jwt", 401);
@@ -449,14 +450,15 @@ Test(webhook, every_refusal_answers_its_status_and_pulls_nothing)
     free(claims);
     CASE("non-JSON payload", jws_hs256("{\"alg\":\"HS256\"}", "this is not JSON", SECRET),
          "application/jwt", 400);
-    claims = jws_claims("sheetsync", now, now + 300, "r-6", "demo-sheet", "Issues", "edit",
-                        "Issues!C5");
+    claims =
+        jws_claims("sheetsync", now, now + 300, "r-6", "demo-sheet", "Issues", "edit", "Issues!C5");
     CASE("range with a sheet name", jws_hs256("{\"alg\":\"HS256\"}", claims, SECRET),
          "application/jwt", 400);
     free(claims);
-    claims = jws_claims("sheetsync", now, now + 300, "r-7", "another-sheet", "Issues", "edit", "C5");
-    CASE("unknown spreadsheet", jws_hs256("{\"alg\":\"HS256\"}", claims, SECRET),
-         "application/jwt", 404);
+    claims =
+        jws_claims("sheetsync", now, now + 300, "r-7", "another-sheet", "Issues", "edit", "C5");
+    CASE("unknown spreadsheet", jws_hs256("{\"alg\":\"HS256\"}", claims, SECRET), "application/jwt",
+         404);
     free(claims);
     claims = jws_claims("sheetsync", now, now + 300, "r-8", "demo-sheet", "Archive", "edit", "C5");
     CASE("unknown tab", jws_hs256("{\"alg\":\"HS256\"}", claims, SECRET), "application/jwt", 404);
@@ -465,8 +467,8 @@ Test(webhook, every_refusal_answers_its_status_and_pulls_nothing)
 #undef CASE
 
     for (int i = 0; i < n; i++) {
-        struct reply r = req("POST", "/webhooks/sheets", cases[i].ctype, cases[i].token,
-                             strlen(cases[i].token));
+        struct reply r =
+            req("POST", "/webhooks/sheets", cases[i].ctype, cases[i].token, strlen(cases[i].token));
         assert_refused(&r, cases[i].status, cases[i].token, cases[i].what);
         reply_free(&r);
         free(cases[i].token);
@@ -482,10 +484,16 @@ Test(webhook, every_refusal_answers_its_status_and_pulls_nothing)
     static const struct {
         const char *outcome;
         long n;
-    } counted[] = {{"malformed", 4},     {"bad_alg", 4},       {"bad_signature", 2},
-                   {"expired", 1},       {"not_yet_valid", 1}, {"bad_claims", 4},
-                   {"bad_audience", 1},  {"unknown_spreadsheet", 2},
-                   {"unsupported_media_type", 2}, {"accepted", 0}};
+    } counted[] = {{"malformed", 4},
+                   {"bad_alg", 4},
+                   {"bad_signature", 2},
+                   {"expired", 1},
+                   {"not_yet_valid", 1},
+                   {"bad_claims", 4},
+                   {"bad_audience", 1},
+                   {"unknown_spreadsheet", 2},
+                   {"unsupported_media_type", 2},
+                   {"accepted", 0}};
     for (size_t i = 0; i < sizeof counted / sizeof counted[0]; i++)
         cr_expect_eq(metric(counted[i].outcome), counted[i].n, "%s: %ld", counted[i].outcome,
                      metric(counted[i].outcome));
@@ -593,8 +601,8 @@ Test(webhook, header_edit_and_structural_changes_pull_the_whole_sheet)
 {
     static const struct {
         const char *event, *what;
-    } full[] = {{"edit", "B1"}, {"edit", "A1:F3"}, {"edit", "C:C"}, {"change", "INSERT_ROW"},
-                {"change", "REMOVE_ROW"}, {"change", "OTHER"}};
+    } full[] = {{"edit", "B1"},           {"edit", "A1:F3"},        {"edit", "C:C"},
+                {"change", "INSERT_ROW"}, {"change", "REMOVE_ROW"}, {"change", "OTHER"}};
     for (size_t i = 0; i < sizeof full / sizeof full[0]; i++) {
         char *t = note(full[i].event, full[i].what);
         struct reply r = post(t);
@@ -659,8 +667,8 @@ Test(webhook, replay_is_refused_also_after_a_restart)
 Test(webhook, jti_kept_while_its_token_is_acceptable)
 {
     long long now = time(NULL);
-    char *claims =
-        jws_claims("sheetsync", now - 330, now - 30, "old-jti", "demo-sheet", "Issues", "edit", "C5");
+    char *claims = jws_claims("sheetsync", now - 330, now - 30, "old-jti", "demo-sheet", "Issues",
+                              "edit", "C5");
     char *t = jws_hs256("{\"alg\":\"HS256\"}", claims, SECRET);
     struct reply r = post(t); /* expired 30 s ago: within the leeway */
     assert_accepted(&r, "range", "5:5");
@@ -668,7 +676,8 @@ Test(webhook, jti_kept_while_its_token_is_acceptable)
     r = post(t);
     assert_refused(&r, 409, t, "replay within the leeway");
     reply_free(&r);
-    cr_expect_eq(db_int("SELECT keep_until FROM webhook_jtis WHERE jti = 'old-jti'"), now - 30 + 60);
+    cr_expect_eq(db_int("SELECT keep_until FROM webhook_jtis WHERE jti = 'old-jti'"),
+                 now - 30 + 60);
     free(claims), free(t);
 }
 

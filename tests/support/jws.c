@@ -52,8 +52,7 @@ char *jws_hs256(const char *header_json, const char *payload_json, const char *s
 }
 
 char *jws_claims(const char *aud, long long iat, long long exp, const char *jti,
-                 const char *spreadsheet_id, const char *sheet, const char *event,
-                 const char *what)
+                 const char *spreadsheet_id, const char *sheet, const char *event, const char *what)
 {
     char *out = malloc(4096);
     int n = snprintf(out, 4096, "{\"aud\":\"%s\",\"iat\":%lld,\"exp\":%lld", aud, iat, exp);

@@ -76,8 +76,7 @@ static const struct tcase cases[] = {
     {"standard base64 characters", .raw = "eyJ+.eyJ/.abc", .want = NOTIFICATION_MALFORMED,
      .status = 400},
     {"header not JSON", .header = "not json", .want = NOTIFICATION_MALFORMED, .status = 400},
-    {"header a JSON array", .header = "[\"HS256\"]", .want = NOTIFICATION_MALFORMED,
-     .status = 400},
+    {"header a JSON array", .header = "[\"HS256\"]", .want = NOTIFICATION_MALFORMED, .status = 400},
     {"header without alg", .header = "{\"typ\":\"JWT\"}", .want = NOTIFICATION_MALFORMED,
      .status = 400},
     {"header alg not a string", .header = "{\"alg\":256}", .want = NOTIFICATION_MALFORMED,
@@ -105,8 +104,7 @@ static const struct tcase cases[] = {
     /* signature: 401 */
     {"wrong secret", .secret = "another-secret-of-sufficient-length-000",
      .want = NOTIFICATION_BAD_SIGNATURE, .status = 401},
-    {"truncated signature", .mut = M_TRUNC_SIG, .want = NOTIFICATION_BAD_SIGNATURE,
-     .status = 401},
+    {"truncated signature", .mut = M_TRUNC_SIG, .want = NOTIFICATION_BAD_SIGNATURE, .status = 401},
     {"payload swapped after signing", .mut = M_SWAP_PAYLOAD, .want = NOTIFICATION_BAD_SIGNATURE,
      .status = 401},
     /* audience: 401 */
@@ -234,8 +232,7 @@ static const struct tcase cases[] = {
                 "\"jti\":\"a\",\"spreadsheet_id\":\"s\",\"sheet\":\"Issues\",\"event\":\"edit\","
                 "\"range\":\"B7\"}",
      .want = NOTIFICATION_OK, .status = 202},
-    {"valid without typ", .header = "{\"alg\":\"HS256\"}", .want = NOTIFICATION_OK,
-     .status = 202},
+    {"valid without typ", .header = "{\"alg\":\"HS256\"}", .want = NOTIFICATION_OK, .status = 202},
     {"valid expiring within the leeway",
      .payload = "{\"aud\":\"sheetsync\",\"iat\":1699999659,\"exp\":1699999959,\"jti\":\"a\","
                 "\"spreadsheet_id\":\"s\",\"sheet\":\"Issues\",\"event\":\"edit\","
@@ -304,8 +301,8 @@ Test(notification, refusal_table)
         struct notification n;
         char err[512] = "";
         enum notification_result r = verify(tok, &n, err, sizeof err);
-        cr_expect_eq(r, c->want, "%s: got %s (%s), wanted %s", c->name,
-                     notification_result_name(r), err, notification_result_name(c->want));
+        cr_expect_eq(r, c->want, "%s: got %s (%s), wanted %s", c->name, notification_result_name(r),
+                     err, notification_result_name(c->want));
         cr_expect_eq(notification_http_status(r), c->status, "%s: status %u", c->name,
                      notification_http_status(r));
         if (r != NOTIFICATION_OK) {
@@ -370,8 +367,8 @@ Test(notification, valid_edit_and_change)
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         char jti[32];
         snprintf(jti, sizeof jti, "jti-%zu", i);
-        char *tok = jws_notification(SECRET, NOW, jti, "sheet-abc", "My Issues", ok[i].event,
-                                     ok[i].what);
+        char *tok =
+            jws_notification(SECRET, NOW, jti, "sheet-abc", "My Issues", ok[i].event, ok[i].what);
         struct notification n;
         char err[256];
         cr_assert_eq(verify(tok, &n, err, sizeof err), NOTIFICATION_OK, "%s %s: %s", ok[i].event,
