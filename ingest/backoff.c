@@ -106,3 +106,57 @@ long backoff_sleep(const struct backoff *b, int attempt, long retry_after_s)
     long ms = backoff_wait_ms(b, attempt, retry_after_s);
     return backoff_pause(b, ms) ? -1 : ms;
 }
+
+void backoff_stop_init(struct backoff_stop *s)
+{
+    atomic_init(&s->stopped, false);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cond, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+void backoff_stop_cleanup(struct backoff_stop *s)
+{
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+}
+
+void backoff_stop_request(struct backoff_stop *s)
+{
+    /* Under the lock: a sleeper between its check and its wait cannot miss
+     * the broadcast. */
+    pthread_mutex_lock(&s->lock);
+    atomic_store(&s->stopped, true);
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+bool backoff_stop_requested(struct backoff_stop *s)
+{
+    return atomic_load(&s->stopped);
+}
+
+int backoff_stop_sleep_ms(void *arg, long ms)
+{
+    struct backoff_stop *s = arg;
+    struct timespec at;
+    clock_gettime(CLOCK_MONOTONIC, &at);
+    if (ms > 0) {
+        at.tv_sec += ms / 1000;
+        at.tv_nsec += (ms % 1000) * 1000000L;
+        if (at.tv_nsec >= 1000000000L) {
+            at.tv_sec++;
+            at.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&s->lock);
+    while (ms > 0 && !atomic_load(&s->stopped))
+        if (pthread_cond_timedwait(&s->cond, &s->lock, &at) == ETIMEDOUT)
+            break;
+    bool stopped = atomic_load(&s->stopped);
+    pthread_mutex_unlock(&s->lock);
+    return stopped ? -1 : 0;
+}

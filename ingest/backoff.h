@@ -1,6 +1,8 @@
 #ifndef SHEETSYNC_BACKOFF_H
 #define SHEETSYNC_BACKOFF_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 /* Google's truncated exponential backoff (google-apis.md §3): before retry n
@@ -47,5 +49,31 @@ int backoff_pause(const struct backoff *b, long ms);
  * when the retry cap is reached or the sleep function asked to stop: the
  * caller then gives up. */
 long backoff_sleep(const struct backoff *b, int attempt, long retry_after_s);
+
+/* A stop signal for the waits of one worker: once backoff_stop_request is
+ * called, a sleep in progress returns at once and every later one returns
+ * at once, both with -1. Pass backoff_stop_sleep_ms as a backoff's sleep_ms
+ * (arg = the struct) so a retry loop gives up when the process stops; read
+ * backoff_stop_requested to cut other work short (e.g. from a transfer's
+ * progress callback). The flag is atomic, so reading it takes no lock. */
+struct backoff_stop {
+    atomic_bool stopped;
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* on CLOCK_MONOTONIC: a clock change moves no deadline */
+};
+
+void backoff_stop_init(struct backoff_stop *s);
+void backoff_stop_cleanup(struct backoff_stop *s);
+
+/* Sets the flag and wakes every sleeper. Thread-safe; idempotent. */
+void backoff_stop_request(struct backoff_stop *s);
+
+/* Whether backoff_stop_request was called. Thread-safe, lock-free. */
+bool backoff_stop_requested(struct backoff_stop *s);
+
+/* A sleep_ms for struct backoff: sleeps ms milliseconds unless the stop is
+ * requested first. arg is the struct backoff_stop. Returns 0 after the full
+ * sleep, -1 when stopped (before or during it). */
+int backoff_stop_sleep_ms(void *arg, long ms);
 
 #endif

@@ -13,6 +13,7 @@ struct fetch {
     struct fetch_options o;
     struct fetch_response *resp; /* the call in progress */
     bool too_big;
+    bool cancelled; /* the cancel callback ended the call in progress */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -63,6 +64,20 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
     return n;
 }
 
+/* libcurl calls this while a transfer waits or runs; non-zero aborts it
+ * with CURLE_ABORTED_BY_CALLBACK. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct fetch *f = arg;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (f->o.cancel(f->o.cancel_arg)) {
+        f->cancelled = true;
+        return 1;
+    }
+    return 0;
+}
+
 /* Retry-After is delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
 static long parse_retry_after(const char *v, size_t n)
 {
@@ -98,10 +113,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     return n;
 }
 
-static int classify(CURLcode rc, bool too_big)
+static int classify(CURLcode rc, bool too_big, bool cancelled)
 {
     if (too_big)
         return FETCH_ERR_TOO_BIG;
+    if (cancelled)
+        return FETCH_ERR_CANCELLED;
     switch (rc) {
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
@@ -142,7 +159,13 @@ static int perform(struct fetch *f, const char *url, const char *bearer, const c
     buf_init(&resp->body, f->o.max_body);
     f->resp = resp;
     f->too_big = false;
+    f->cancelled = false;
     f->errbuf[0] = '\0';
+    if (f->o.cancel && f->o.cancel(f->o.cancel_arg)) {
+        snprintf(err, errlen, "cancelled");
+        rc = FETCH_ERR_CANCELLED;
+        goto out;
+    }
 
     if (bearer) {
         size_t n = strlen(bearer) + sizeof "Authorization: Bearer ";
@@ -187,6 +210,11 @@ static int perform(struct fetch *f, const char *url, const char *bearer, const c
     curl_easy_setopt(f->h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(f->h, CURLOPT_HEADERDATA, f);
     curl_easy_setopt(f->h, CURLOPT_ERRORBUFFER, f->errbuf);
+    if (f->o.cancel) {
+        curl_easy_setopt(f->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(f->h, CURLOPT_XFERINFODATA, f);
+        curl_easy_setopt(f->h, CURLOPT_NOPROGRESS, 0L);
+    }
     if (body) {
         curl_easy_setopt(f->h, CURLOPT_POST, 1L);
         curl_easy_setopt(f->h, CURLOPT_POSTFIELDS, body);
@@ -195,9 +223,11 @@ static int perform(struct fetch *f, const char *url, const char *bearer, const c
 
     CURLcode cc = curl_easy_perform(f->h);
     if (cc != CURLE_OK) {
-        rc = classify(cc, f->too_big);
+        rc = classify(cc, f->too_big, f->cancelled);
         if (rc == FETCH_ERR_TOO_BIG)
             snprintf(err, errlen, "response larger than %zu bytes", f->o.max_body);
+        else if (rc == FETCH_ERR_CANCELLED)
+            snprintf(err, errlen, "cancelled");
         else if (f->errbuf[0])
             snprintf(err, errlen, "curl: %s (%s)", curl_easy_strerror(cc), f->errbuf);
         else

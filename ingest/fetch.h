@@ -18,13 +18,21 @@ struct fetch_options {
     long connect_timeout_ms; /* 0 = default */
     long timeout_ms;         /* 0 = default */
     size_t max_body;         /* 0 = default */
+    /* Asked before a call and during it (libcurl's progress callback: many
+     * times a second while data flows, about once a second while it waits
+     * for the server): non-zero ends the call with FETCH_ERR_CANCELLED, so
+     * a stop need not wait out a hung server. Called on the calling thread;
+     * it must not block. NULL: never cancelled. */
+    int (*cancel)(void *arg);
+    void *cancel_arg;
 };
 
 /* What a call returns besides 0. */
 enum {
-    FETCH_ERR_NETWORK = -1, /* no HTTP answer: refused, reset, timeout, DNS; worth a retry */
-    FETCH_ERR_TOO_BIG = -2, /* the body passed max_body */
-    FETCH_ERR_OTHER = -3,   /* out of memory, bad URL: a retry will not help */
+    FETCH_ERR_NETWORK = -1,   /* no HTTP answer: refused, reset, timeout, DNS; worth a retry */
+    FETCH_ERR_TOO_BIG = -2,   /* the body passed max_body */
+    FETCH_ERR_OTHER = -3,     /* out of memory, bad URL: a retry will not help */
+    FETCH_ERR_CANCELLED = -4, /* the cancel callback ended the call: do not retry */
 };
 
 struct fetch_response {

@@ -223,6 +223,10 @@ static int call(struct sheets_client *c, const char *url, const char *what, json
             if (frc == FETCH_ERR_NETWORK) {
                 count(c, -1);
                 retry = true;
+            } else if (frc == FETCH_ERR_CANCELLED) {
+                /* Our stop, not Google's failure: no retry, not counted. */
+                snprintf(err, errlen, "%s: %s", what, why);
+                goto out;
             } else if (frc != 0) {
                 count(c, resp.status);
                 snprintf(err, errlen, "%s: %s", what, why);

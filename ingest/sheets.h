@@ -40,6 +40,10 @@ struct sheets_stats {
 /* "2xx", "400", ..., "5xx", "other", "network": a label value for /metrics. */
 const char *sheets_stat_label(enum sheets_stat s);
 
+/* To stop a client's work early (a shutdown), set fetch.cancel (a call in
+ * flight ends with "...: cancelled", never retried) and a backoff whose
+ * sleep_ms returns non-zero when stopping (the retry wait ends, "retry
+ * interrupted"); backoff_stop provides both. */
 struct sheets_options {
     struct fetch_options fetch;    /* 0s = defaults: 10 s connect, 120 s total, 64 MiB body */
     const struct backoff *backoff; /* NULL: backoff_init's defaults; copied */

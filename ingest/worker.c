@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* pthread_timedjoin_np */
 #include "ingest/worker.h"
 
 #include <pthread.h>
@@ -43,15 +44,31 @@ struct worker {
     struct sheets_client *client;
     struct store *st;
     struct backoff retry; /* the schedule of notification pulls after a failure */
+    /* Set once by worker_request_stop: cancels the Google call in flight
+     * and the client's retry wait; set under `lock` too, so the loop's own
+     * waits on `wake` cannot miss it. */
+    struct backoff_stop stop;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake, idle; /* both on CLOCK_MONOTONIC */
-    struct job *jobs; /* a small FIFO: at most one pending full sync per source */
+    struct job *jobs;          /* a small FIFO: at most one pending full sync per source */
     size_t njobs;
-    bool busy, stopping;
+    bool busy;
 };
 
 static const char *const triggers[] = {"webhook", "reconcile", "manual", "startup"};
+
+static bool stopping(struct worker *w)
+{
+    return backoff_stop_requested(&w->stop);
+}
+
+/* The fetch cancel callback of the worker's Sheets client and token
+ * requests. */
+static int cancelled(void *arg)
+{
+    return backoff_stop_requested(arg);
+}
 
 static int64_t mono_ms(void)
 {
@@ -128,7 +145,11 @@ static void run_job(struct worker *w, const struct job *j)
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (sync_run(w->st, w->client, src, &req, &s, err, sizeof err)) {
-        log_error("sync %s (%s): failed: %s", src->name, j->trigger, err);
+        if (stopping(w))
+            log_warn("sync %s (%s): cut short by the shutdown, nothing committed: %s", src->name,
+                     j->trigger, err);
+        else
+            log_error("sync %s (%s): failed: %s", src->name, j->trigger, err);
         return;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -211,6 +232,12 @@ static void pull_notifications(struct worker *w, size_t i)
     /* Groups are runs of v: [start, end). */
     size_t start = 0;
     while (start < n) {
+        if (stopping(w)) {
+            log_info("webhook pull %s: stopping; %zu notification%s stay pending for the next "
+                     "start",
+                     src->name, n - start, n - start == 1 ? "" : "s");
+            goto out;
+        }
         size_t end = full ? n : start + 1;
         long first = v[start].first_row, last = v[start].last_row;
         while (end < n && v[end].first_row <= last + 1) {
@@ -223,6 +250,14 @@ static void pull_notifications(struct worker *w, size_t i)
         struct load_stats s;
         int64_t t0 = mono_ms();
         if (sync_run(w->st, w->client, src, &req, &s, err, sizeof err)) {
+            if (stopping(w)) {
+                /* Not a failure of Google's: no attempt counted, no backoff
+                 * recorded; the next start pulls them at once. */
+                log_warn("webhook pull %s: cut short by the shutdown, nothing committed; %zu "
+                         "notification%s stay pending for the next start: %s",
+                         src->name, n - start, n - start == 1 ? "" : "s", err);
+                goto out;
+            }
             log_error("webhook pull %s (%zu notification%s, %s%ld:%ld): failed: %s", src->name,
                       n - start, n - start == 1 ? "" : "s", full ? "full" : "rows ", first, last,
                       err);
@@ -292,7 +327,7 @@ static void *worker_main(void *arg)
     int64_t period = (int64_t)w->o.reconcile_seconds * 1000;
     int64_t next_reconcile = period > 0 ? mono_ms() + period : INT64_MAX;
     pthread_mutex_lock(&w->lock);
-    while (!w->stopping) {
+    while (!stopping(w)) {
         int64_t now = mono_ms();
         if (now >= next_reconcile) {
             for (size_t i = 0; i < w->o.nsources; i++)
@@ -359,6 +394,7 @@ static void worker_free(struct worker *w)
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
     pthread_cond_destroy(&w->idle);
+    backoff_stop_cleanup(&w->stop);
     free(w);
 }
 
@@ -397,6 +433,7 @@ struct worker *worker_start(const struct worker_options *o, char *err, size_t er
     pthread_cond_init(&w->wake, &ca);
     pthread_cond_init(&w->idle, &ca);
     pthread_condattr_destroy(&ca);
+    backoff_stop_init(&w->stop);
     backoff_init(&w->retry);
     w->retry.base_ms = RETRY_BASE_MS;
     w->retry.jitter_ms = RETRY_JITTER_MS;
@@ -410,10 +447,18 @@ struct worker *worker_start(const struct worker_options *o, char *err, size_t er
         goto fail;
     }
     memcpy(w->sources, o->sources, o->nsources * sizeof *w->sources);
-    w->auth = gauth_new_from_file(o->credentials_path, NULL, err, errlen);
+    /* Every Google call of this thread, token requests included, ends when
+     * the worker is told to stop, and so do the client's retry waits. */
+    struct fetch_options fo = {.cancel = cancelled, .cancel_arg = &w->stop};
+    struct gauth_options go = {.fetch = fo};
+    w->auth = gauth_new_from_file(o->credentials_path, &go, err, errlen);
     if (!w->auth)
         goto fail;
-    struct sheets_options so = {.stats = o->stats};
+    struct backoff bo;
+    backoff_init(&bo);
+    bo.sleep_ms = backoff_stop_sleep_ms;
+    bo.arg = &w->stop;
+    struct sheets_options so = {.fetch = fo, .backoff = &bo, .stats = o->stats};
     w->client = sheets_client_new(o->api_base_url, w->auth, &so);
     if (!w->client) {
         snprintf(err, errlen, "cannot create the Sheets client");
@@ -488,14 +533,41 @@ void worker_wait_idle(struct worker *w)
     pthread_mutex_unlock(&w->lock);
 }
 
-void worker_stop(struct worker *w)
+void worker_request_stop(struct worker *w)
 {
     if (!w)
         return;
     pthread_mutex_lock(&w->lock);
-    w->stopping = true;
+    backoff_stop_request(&w->stop);
     pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
+}
+
+int worker_stop_within(struct worker *w, long timeout_ms)
+{
+    if (!w)
+        return 0;
+    worker_request_stop(w);
+    if (timeout_ms < 0) {
+        pthread_join(w->thread, NULL);
+    } else {
+        /* pthread_timedjoin_np takes a CLOCK_REALTIME deadline. */
+        struct timespec at;
+        clock_gettime(CLOCK_REALTIME, &at);
+        at.tv_sec += timeout_ms / 1000;
+        at.tv_nsec += (timeout_ms % 1000) * 1000000L;
+        if (at.tv_nsec >= 1000000000L) {
+            at.tv_sec++;
+            at.tv_nsec -= 1000000000L;
+        }
+        if (pthread_timedjoin_np(w->thread, NULL, &at) != 0)
+            return -1; /* still running: w must stay allocated */
+    }
     worker_free(w);
+    return 0;
+}
+
+void worker_stop(struct worker *w)
+{
+    worker_stop_within(w, -1);
 }

@@ -64,8 +64,22 @@ long worker_queue_depth(struct worker *w);
  * for a pull (except those backing off after a failure) (tests, `sync`). */
 void worker_wait_idle(struct worker *w);
 
-/* Stops after the sync in flight (which commits or rolls back whole).
- * Notifications not yet pulled stay stored for the next start. */
+/* Tells the worker to stop and returns at once. The Google call in flight
+ * is cancelled (within about a second: libcurl's progress callback) and so
+ * is a retry wait, so the sync in flight fails, rolls back whole and is
+ * recorded as failed; one that already committed stays. Notifications not
+ * yet pulled, or whose pull was cut short, stay pending, with no failed
+ * attempt counted, for the next start. Thread-safe; NULL is fine. */
+void worker_request_stop(struct worker *w);
+
+/* worker_request_stop, then waits up to timeout_ms (< 0: as long as it
+ * takes) for the thread to end, and frees w. Returns 0; or -1 when the
+ * thread is still running (stuck in a call that ignores cancellation): w is
+ * then left allocated, with the strings it borrows in use, and the caller
+ * should end the process without freeing them. */
+int worker_stop_within(struct worker *w, long timeout_ms);
+
+/* worker_stop_within(w, -1). */
 void worker_stop(struct worker *w);
 
 #endif

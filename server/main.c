@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -21,6 +23,11 @@
 #include "store/store.h"
 
 enum { EXIT_WORK = 1, EXIT_USAGE = 2 };
+
+/* Of the 10 s a container runtime waits between SIGTERM and SIGKILL: how
+ * long the sync worker gets to end, counted from the signal, leaving time
+ * for the checkpoint and the exit. */
+enum { STOP_WORKER_MS = 7000 };
 
 struct cli {
     const char *db;     /* --db */
@@ -280,6 +287,13 @@ static long worker_queue_depth_fn(void *worker)
     return worker_queue_depth(worker);
 }
 
+static long elapsed_ms(const struct timespec *since)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)(t.tv_sec - since->tv_sec) * 1000 + (t.tv_nsec - since->tv_nsec) / 1000000;
+}
+
 static int cmd_serve(struct cli *c)
 {
     struct cfg cfg;
@@ -359,18 +373,42 @@ static int cmd_serve(struct cli *c)
              cfg.db_path);
     int sig = 0;
     sigwait(&stop, &sig);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     log_info("serve: %s received, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    /* Graceful stop, within the 10 s a container runtime waits before SIGKILL:
-     * no new connections, the requests in flight answered; the sync in flight
-     * commits or rolls back whole (queued notifications stay in SQLite for the
-     * next start); then the WAL is folded into the database file. */
+    /* Graceful stop, within the 10 s a container runtime waits before SIGKILL.
+     * The worker is told first, so the Google call in flight is cancelled
+     * while the HTTP requests in flight are answered and no new connection
+     * is taken; the sync in flight commits or rolls back whole (queued
+     * notifications stay in SQLite for the next start); then the WAL is
+     * folded into the database file. */
+    worker_request_stop(worker);
     http_stop(srv);
     metrics_set_queue_depth_fn(NULL, NULL);
-    worker_stop(worker);
-    worker = NULL;
-    if (store_checkpoint(st, 2000, err, sizeof err))
+    long left = STOP_WORKER_MS - elapsed_ms(&t0);
+    bool stuck = worker_stop_within(worker, left > 0 ? left : 0) != 0;
+    if (stuck)
+        log_error("serve: the sync worker did not stop within %.1f s; exiting without it "
+                  "(its sync is not committed, so the database keeps the last good data)",
+                  STOP_WORKER_MS / 1e3);
+    else
+        worker = NULL;
+    /* A stuck worker may hold the write lock: do not wait for it long. */
+    if (store_checkpoint(st, stuck ? 500 : 2000, err, sizeof err))
         log_warn("serve: %s (nothing is lost: the WAL stays valid)", err);
-    log_info("serve: stopped");
+    log_info("serve: stopped after %ld ms", elapsed_ms(&t0));
+    if (stuck) {
+        /* The worker thread still runs, inside libcurl or SQLite, and reads
+         * the configuration: freeing it, or exit()'s clean-up of libcurl and
+         * OpenSSL, would pull them from under it. _exit ends the process at
+         * once instead. The worker's open transaction was never committed,
+         * and SQLite rolls it back when the process exits: the next open
+         * ignores WAL frames no commit covers. The notifications are
+         * committed rows: they stay pending. */
+        store_close(st);
+        fflush(stderr);
+        _exit(0);
+    }
 out:
     worker_stop(worker);
     free(srcs);

@@ -1,6 +1,8 @@
 #include <criterion/criterion.h>
 
+#include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ingest/backoff.h"
 
@@ -139,4 +141,105 @@ Test(backoff, default_sleep_sleeps)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     cr_expect_geq(ms, 19);
+}
+
+/* ---- backoff_stop: the sleep a stop cuts short ---- */
+
+static long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Requests the stop after `delay_ms`, from another thread. */
+struct stopper {
+    struct backoff_stop *stop;
+    long delay_ms;
+    pthread_t thread;
+};
+
+static void *stop_later(void *arg)
+{
+    struct stopper *s = arg;
+    usleep((useconds_t)s->delay_ms * 1000);
+    backoff_stop_request(s->stop);
+    return NULL;
+}
+
+static void stopper_start(struct stopper *s, struct backoff_stop *stop, long delay_ms)
+{
+    s->stop = stop;
+    s->delay_ms = delay_ms;
+    cr_assert_eq(pthread_create(&s->thread, NULL, stop_later, s), 0);
+}
+
+Test(backoff_stop, sleeps_the_full_time_when_not_stopped)
+{
+    struct backoff_stop st;
+    backoff_stop_init(&st);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_expect_eq(backoff_stop_sleep_ms(&st, 60), 0);
+    cr_expect_geq(elapsed_ms(&t0), 59);
+    cr_expect_eq(backoff_stop_sleep_ms(&st, 0), 0, "a zero sleep is not a stop");
+    cr_expect_not(backoff_stop_requested(&st));
+    backoff_stop_cleanup(&st);
+}
+
+Test(backoff_stop, a_stop_wakes_a_sleeper_at_once)
+{
+    struct backoff_stop st;
+    backoff_stop_init(&st);
+    struct stopper s;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    stopper_start(&s, &st, 100);
+    cr_expect_eq(backoff_stop_sleep_ms(&st, 60000), -1, "the sleep reports the stop");
+    long ms = elapsed_ms(&t0);
+    pthread_join(s.thread, NULL);
+    /* 100 ms plus scheduling on a busy machine: far from the minute. */
+    cr_expect_geq(ms, 99);
+    cr_expect_lt(ms, 5000, "woke after %ld ms", ms);
+    cr_expect(backoff_stop_requested(&st));
+    backoff_stop_cleanup(&st);
+}
+
+Test(backoff_stop, every_sleep_after_the_stop_returns_at_once)
+{
+    struct backoff_stop st;
+    backoff_stop_init(&st);
+    backoff_stop_request(&st);
+    backoff_stop_request(&st); /* idempotent */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 3; i++)
+        cr_expect_eq(backoff_stop_sleep_ms(&st, 60000), -1);
+    cr_expect_eq(backoff_stop_sleep_ms(&st, 0), -1);
+    cr_expect_lt(elapsed_ms(&t0), 5000);
+    backoff_stop_cleanup(&st);
+}
+
+Test(backoff_stop, a_retry_loop_gives_up_when_stopped)
+{
+    struct backoff_stop st;
+    backoff_stop_init(&st);
+    struct backoff b;
+    backoff_init(&b);
+    b.sleep_ms = backoff_stop_sleep_ms;
+    b.arg = &st;
+    b.base_ms = 1;
+    b.jitter_ms = 0;
+    cr_expect_eq(backoff_sleep(&b, 0, -1), 1, "not stopped: a normal retry wait");
+    struct stopper s;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    stopper_start(&s, &st, 100);
+    /* Retry-After: 60 s, as a busy Google may send. */
+    cr_expect_eq(backoff_sleep(&b, 1, 60), -1, "the caller gives up");
+    cr_expect_lt(elapsed_ms(&t0), 5000);
+    pthread_join(s.thread, NULL);
+    cr_expect_eq(backoff_pause(&b, 10), -1);
+    cr_expect_eq(backoff_sleep(&b, 0, -1), -1);
+    backoff_stop_cleanup(&st);
 }
