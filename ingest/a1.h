@@ -6,7 +6,7 @@
 
 #include "common/buf.h"
 
-/* A1 notation as the Sheets API reads and echoes it (google-apis.md §1).
+/* A1 notation as the Sheets API reads and echoes it (docs/google-apis.md §1).
  * Columns are 0-based indexes here (0 = A), rows 1-based sheet rows. */
 
 #define A1_MAX_COLUMNS 18278    /* A..ZZZ, Google Sheets' column limit */

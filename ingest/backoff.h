@@ -5,7 +5,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-/* Google's truncated exponential backoff (google-apis.md §3): before retry n
+/* Google's truncated exponential backoff (docs/google-apis.md §3): before retry n
  * (n = 0, 1, 2, ...) wait min(2^n * base + random(0..jitter), max_backoff),
  * or the server's Retry-After when that is longer (itself capped by
  * max_retry_after, so one answer cannot park a worker for an hour); give up

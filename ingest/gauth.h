@@ -6,10 +6,10 @@
 
 #include "ingest/fetch.h"
 
-/* Service-account OAuth (google-apis.md §4): a key file, an RS256-signed
+/* Service-account OAuth (docs/google-apis.md §4): a key file, an RS256-signed
  * assertion posted to the key's token_uri, and the access token it returns,
  * cached until 60 s before it expires. Signing parses the PEM each time
- * (pitfalls.md), so the token is what is cached. Thread-safe: the worker and
+ * (docs/pitfalls.md), so the token is what is cached. Thread-safe: the worker and
  * the CLI may share one; a refresh holds the lock, so concurrent callers
  * wait for one token request instead of each sending their own.
  *

@@ -391,7 +391,7 @@ enum notification_result notification_verify(const char *token, size_t len,
         FAIL(NOTIFICATION_INTERNAL, "out of memory");
     if (jrc != 0 || !jwt)
         FAIL(NOTIFICATION_MALFORMED, "the token cannot be decoded as a JWT");
-    if (jwt_get_alg(jwt) != JWT_ALG_HS256) /* algorithm confusion (pitfalls.md) */
+    if (jwt_get_alg(jwt) != JWT_ALG_HS256) /* algorithm confusion (docs/pitfalls.md) */
         FAIL(NOTIFICATION_BAD_ALG, "only alg HS256 is accepted");
 
     /* 5. Claims. */

@@ -7,7 +7,7 @@
 
 /* The webhook notification of contract §6: one compact JWS signed with
  * HS256, verified here with libjwt 1.10 and the checks libjwt leaves out
- * (pitfalls.md): the token's shape before anything is decoded, the header's
+ * (docs/pitfalls.md): the token's shape before anything is decoded, the header's
  * `alg` (only HS256: none, HS512, RS256 ... are refused), the algorithm again
  * after decoding, and every claim (aud, iat/exp window, jti, spreadsheet_id,
  * sheet, event, range or change_type).
@@ -26,7 +26,7 @@
  * Claims are only looked at once the signature holds, so a forged token
  * learns nothing but "401". */
 
-#define NOTIFICATION_MIN_SECRET   32  /* bytes; HS256 accepts 1 (pitfalls.md) */
+#define NOTIFICATION_MIN_SECRET   32  /* bytes; HS256 accepts 1 (docs/pitfalls.md) */
 #define NOTIFICATION_MAX_LIFETIME 600 /* seconds, exp - iat */
 #define NOTIFICATION_LEEWAY       60  /* seconds of clock skew allowed each way */
 #define NOTIFICATION_MAX_JTI      128 /* characters */

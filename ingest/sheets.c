@@ -188,7 +188,7 @@ static bool retryable_status(long status)
     return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
-/* GETs url and parses the body, retrying as google-apis.md §3 says. `what`
+/* GETs url and parses the body, retrying as docs/google-apis.md §3 says. `what`
  * names the request in messages. Returns 0 with *out (caller puts), or -1
  * with err; *status_out is the last HTTP status (0 when none). */
 static int call(struct sheets_client *c, const char *url, const char *what, json_object **out,

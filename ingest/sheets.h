@@ -9,7 +9,7 @@
 #include "ingest/fetch.h"
 #include "ingest/gauth.h"
 
-/* The Google Sheets API v4 client (google-apis.md §1–3): spreadsheet
+/* The Google Sheets API v4 client (docs/google-apis.md §1–3): spreadsheet
  * metadata, and whole rows read in chunks small enough that a response stays
  * around 2 MB and far from Google's 180 s limit. Retries 429, 500, 502, 503,
  * 504 and network errors with backoff (honouring Retry-After); on 401 gets a

@@ -5,7 +5,7 @@
  * Request life cycle, and why it looks like this: MHD calls on_request once
  * when the headers are in, then once per chunk of body, then once more with
  * no data. Queuing a reply on the first call makes MHD close the connection
- * after it (pitfalls.md: 118k → 24k req/s), so the first call only sets up
+ * after it (docs/pitfalls.md: 118k → 24k req/s), so the first call only sets up
  * `struct http_req` on *req_cls, and the reply is queued on the last call.
  * The struct is freed in one place, on_completed (MHD_OPTION_NOTIFY_COMPLETED),
  * whether the request finished or was aborted. */

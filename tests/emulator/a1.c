@@ -1,4 +1,4 @@
-/* A1 notation as the Sheets API reads and echoes it (google-apis.md §1). */
+/* A1 notation as the Sheets API reads and echoes it (docs/google-apis.md §1). */
 #include "tests/emulator/emu.h"
 
 #include <ctype.h>

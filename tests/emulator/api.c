@@ -1,4 +1,4 @@
-/* spreadsheets.values: get, batchGet and update (google-apis.md §1).
+/* spreadsheets.values: get, batchGet and update (docs/google-apis.md §1).
  *
  * A values response for a 10-million-cell sheet is a few hundred megabytes,
  * so it is written by hand: room for a whole row is reserved once, then cells

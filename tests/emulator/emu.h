@@ -3,7 +3,7 @@
 
 /* sheets-emulator: a local stand-in for the Google Sheets API (v4) and
  * Google's OAuth 2 token endpoint, for tests, the demo and benchmarks. The wire
- * format follows the project's Google API reference (google-apis.md); tests/emulator/README.md
+ * format follows the project's Google API reference (docs/google-apis.md); tests/emulator/README.md
  * lists what is emulated and the /_emulator/ test controls.
  *
  * Every exported symbol carries the `emu_` prefix: the executable links the

@@ -3,7 +3,7 @@
  *
  * Every request gets a `struct ctx` on MHD's req_cls, freed in the completed
  * callback. The response is queued on the second call at the earliest (on
- * the first, MHD 0.9.75 would close the keep-alive connection, pitfalls.md).
+ * the first, MHD 0.9.75 would close the keep-alive connection, docs/pitfalls.md).
  * Latency and "hang" failures suspend the connection; a timer thread resumes
  * it, so no MHD thread ever sleeps. */
 #include "tests/emulator/server.h"

@@ -1,5 +1,5 @@
 /* spreadsheets.get with field masks, and spreadsheets.batchUpdate for row and
- * column insertion and deletion (google-apis.md §2). */
+ * column insertion and deletion (docs/google-apis.md §2). */
 #include "tests/emulator/emu.h"
 
 #include <ctype.h>

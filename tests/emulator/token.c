@@ -1,4 +1,4 @@
-/* The service account and Google's OAuth 2 token endpoint (google-apis.md §4).
+/* The service account and Google's OAuth 2 token endpoint (docs/google-apis.md §4).
  *
  * At start an RSA-2048 key is generated and written out as a service-account
  * key file. POST /token verifies the client's RS256 assertion against the
@@ -413,7 +413,7 @@ void emu_auth_token(struct emu_auth *a, const char *body, size_t len, bool prett
         goto out;
     }
     /* Verified with the public key; libjwt would also accept an HS256 token
-     * keyed with that PEM text, hence the algorithm check (pitfalls.md). */
+     * keyed with that PEM text, hence the algorithm check (docs/pitfalls.md). */
     if (jwt_decode(&jwt, assertion, (const unsigned char *)a->pub_pem, (int)strlen(a->pub_pem)) ||
         jwt_get_alg(jwt) != JWT_ALG_RS256) {
         oauth_error(a, status, out, "invalid_grant", "Invalid JWT Signature.");

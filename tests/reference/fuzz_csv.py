@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generate a random, messy issue sheet as CSV (seeded, reproducible), made to
-exercise every cleaning rule of spec/models.md §2-3.
+exercise every cleaning rule of docs/models.md §2-3.
 
     fuzz_csv.py --seed N [--locale en_US|de_DE] [--rows 120]
                 [--missing-column] [-o FILE]

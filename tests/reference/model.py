@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference implementation of spec/models.md (cleaning rules
+"""Independent reference implementation of docs/models.md (cleaning rules
 §1-3 and the weekly model §4), written from the spec alone, to cross-check
 sheetsync.  Python 3 standard library only.
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Cross-check sheetsync against the independent reference implementation
-# tests/reference/model.py (written from spec/models.md alone; compare.py
+# tests/reference/model.py (written from docs/models.md alone; compare.py
 # imports a sheet, serves it and compares /issues, /quality and
 # /trends/weekly with it).
 #
