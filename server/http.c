@@ -410,7 +410,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     unsigned status = r->queued ? r->status : 0;
     metrics_http_observe(r->route ? (size_t)(r->route - http_routes) : METRICS_NO_ROUTE, r->method,
                          status, ms / 1e3);
-    /* The access log: one line a request, its id as a field of its own. */
+    /* The access log: one line a request, its id as a field of its own;
+     * probes (health, readiness, scrapes) only at debug, so they do not
+     * drown the rest, and server errors as warnings. */
     char st[8], bytes[24], dur[24];
     snprintf(st, sizeof st, "%u", status);
     snprintf(bytes, sizeof bytes, "%zu", r->resp_len);
@@ -418,8 +420,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     const char *fields[] = {"request_id",  r->id,    "method", r->method, "path",
                             r->path,       "status", st,       "bytes",   bytes,
                             "duration_ms", dur,      NULL};
-    log_fields(status == 500 ? LOG_WARN : LOG_DEBUG, fields, "http %s %s %u%s", r->method, r->path,
-               status, done ? "" : " (aborted)");
+    bool probe = strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/readyz") == 0 ||
+                 strcmp(r->path, "/metrics") == 0;
+    enum log_level level = status >= 500 ? LOG_WARN : probe ? LOG_DEBUG : LOG_INFO;
+    log_fields(level, fields, "http %s %s %u%s", r->method, r->path, status,
+               done ? "" : " (aborted)");
     req_free(r);
     *req_cls = NULL;
 }
