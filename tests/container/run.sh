@@ -347,11 +347,11 @@ for l in sys.stdin:
 podman rm -f -v -t 0 "$P-google" >/dev/null
 
 # ---- a stop while Google does not answer ---------------------------------------
-# The emulator holds every API call for 30 s without an answer. Until the
-# worker can cut an in-flight call short on shutdown, `stop -t 10` ends in
-# SIGKILL here; what must hold either way is that nothing is half-written:
-# the next container on the volume serves the same data. Set
-# SHEETSYNC_CT_HUNG_STOP=1 to also require exit code 0 within 10 s.
+# The emulator holds every API call for 30 s without an answer. The worker
+# cancels its in-flight call on SIGTERM, so `stop -t 10` must end with exit
+# code 0 within 10 s, and nothing may be half-written: the next container on
+# the volume serves the same data. SHEETSYNC_CT_HUNG_STOP=0 only reports the
+# stop's time and exit code instead of requiring them.
 echo "container: a stop while Google hangs"
 podman volume create "$P-hang" >/dev/null
 start --name "$P-hang" -p 127.0.0.1::8080 -v "$P-hang:/data" -e SHEETSYNC_ADMIN_TOKEN=admin-token-for-tests \
@@ -370,12 +370,12 @@ t=$(now_ms)
 podman stop -t 10 "$P-hang" >/dev/null 2>&1
 HUNG_MS=$(($(now_ms) - t))
 HUNG_RC=$(podman inspect --format '{{.State.ExitCode}}' "$P-hang")
-if [ "${SHEETSYNC_CT_HUNG_STOP:-0}" = 1 ]; then
+if [ "${SHEETSYNC_CT_HUNG_STOP:-1}" = 1 ]; then
     check "hung Google: stop -t 10 took $(secs "$HUNG_MS") s (< 10 s)" test "$HUNG_MS" -lt 10000
     check "hung Google: exit code after SIGTERM is $HUNG_RC (want 0)" test "$HUNG_RC" = 0
 else
     echo "note hung Google: stop -t 10 took $(secs "$HUNG_MS") s, exit code $HUNG_RC" \
-        "(0 within 10 s needs a cancellable in-flight call; SHEETSYNC_CT_HUNG_STOP=1 requires it)"
+        "(not checked: SHEETSYNC_CT_HUNG_STOP=0)"
 fi
 podman rm -f -v -t 0 "$P-hang" >/dev/null
 start --name "$P-hang2" -p 127.0.0.1::8080 -v "$P-hang:/data" "$IMAGE" demo
