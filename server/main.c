@@ -20,6 +20,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/metrics.h"
+#include "store/load.h"
 #include "store/store.h"
 
 enum { EXIT_WORK = 1, EXIT_USAGE = 2 };
@@ -311,6 +312,13 @@ static int cmd_serve(struct cli *c)
         return rc;
     if ((rc = google_sources(&cfg, &srcs, &nsrcs)) != 0 || (rc = open_store(&cfg, &st)) != 0)
         goto out;
+    char run_err[256];
+    long interrupted = load_close_interrupted_runs(st, run_err, sizeof run_err);
+    if (interrupted > 0)
+        log_warn("serve: %ld sync run(s) left running by an earlier process marked failed",
+                 interrupted);
+    else if (interrupted < 0)
+        log_warn("serve: cannot close interrupted sync runs: %s", run_err);
 
     /* Block the stop signals in every thread; this one waits for them. */
     sigset_t stop;

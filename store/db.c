@@ -46,7 +46,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
         return -1;
     }
     st->path = strdup(path);
-    sqlite3_busy_timeout(st->db, 10000);
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(st->db, 1);
     /* WAL lets readers (the API threads) run while a sync writes. */
     if (store_exec(st,
@@ -201,7 +201,7 @@ int store_checkpoint(struct store *st, int timeout_ms, char *err, size_t errlen)
     /* A short wait of its own: shutdown must not hang on a reader elsewhere. */
     sqlite3_busy_timeout(st->db, timeout_ms);
     int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    sqlite3_busy_timeout(st->db, 10000); /* as store_open */
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
     if (rc != SQLITE_OK)
         return store_fail(st, err, errlen, "WAL checkpoint");
     log_debug("store: %s: WAL checkpointed and truncated", st->path);

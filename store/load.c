@@ -1012,3 +1012,37 @@ void load_record_failure(struct store *st, const struct load_options *o, const c
     else
         log_error("sync %s: cannot record the failed run: %s", o->source, err);
 }
+
+long load_close_interrupted_runs(struct store *st, char *err, size_t errlen)
+{
+    char now[21];
+    clock_iso_utc(time(NULL), now);
+    /* A sync holds the write lock from its first row to its commit, so a
+     * lock taken without waiting means no run of another process is live. */
+    sqlite3_busy_timeout(st->db, 0);
+    int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    if ((rc & 0xff) == SQLITE_BUSY)
+        return 0;
+    if (rc != SQLITE_OK)
+        return store_fail(st, err, errlen, "sync_runs");
+    sqlite3_stmt *s = NULL;
+    long closed = -1;
+    if (store_prepare(st,
+                      "UPDATE sync_runs SET status = 'failed', finished_at = ?1,"
+                      " error = 'interrupted: the process ended before this run finished;"
+                      " nothing of it was stored' WHERE status = 'running'",
+                      &s, err, errlen) == 0) {
+        sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_DONE)
+            closed = sqlite3_changes(st->db);
+        else
+            store_fail(st, err, errlen, "sync_runs");
+    }
+    sqlite3_finalize(s);
+    if (closed < 0 || store_exec(st, "COMMIT", err, errlen)) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return closed;
+}

@@ -72,4 +72,11 @@ void load_abort(struct load *l, const char *error);
  * was unreachable): the source is created if new, nothing else changes. */
 void load_record_failure(struct store *st, const struct load_options *o, const char *error);
 
+/* Marks the runs left 'running' by a process that ended mid-sync (kill -9, a
+ * crash, the shutdown backstop) as failed: their transactions were rolled
+ * back, so none of their rows are stored. Called by `serve` at start-up,
+ * only when no other process holds the write lock (a `sheetsync sync`
+ * running beside it keeps its run). Returns how many it closed, or -1. */
+long load_close_interrupted_runs(struct store *st, char *err, size_t errlen);
+
 #endif

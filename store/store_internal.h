@@ -7,6 +7,10 @@
 
 #include "store/store.h"
 
+/* How long a connection waits for another's write lock (a sync, a BI tool's
+ * read transaction) before SQLITE_BUSY. */
+#define STORE_BUSY_TIMEOUT_MS 10000
+
 struct store {
     sqlite3 *db;
     char *path;

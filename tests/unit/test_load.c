@@ -449,3 +449,30 @@ Test(load, the_weekly_model_stays_fresh_through_every_kind_of_edit)
         cr_expect(model_is_fresh(), "trends_weekly stale after sheet %zu", i);
     }
 }
+
+/* ---- runs left 'running' by a process that died ---- */
+
+Test(load, interrupted_runs_are_closed_at_start_up)
+{
+    import_ok(HEADER "1,Truck 1,Flat tire,High,Open,1/2/2024,\n", T0, NULL);
+    cr_assert_eq(sqlite3_exec(peek,
+                              "INSERT INTO sync_runs (source_id, trigger, started_at, status)"
+                              " SELECT id, 'webhook', '2024-06-01T12:00:00Z', 'running'"
+                              " FROM sources",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    char err[256] = "";
+    /* Another process holds the write lock: its run may be live, so it stays. */
+    cr_assert_eq(sqlite3_exec(peek, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    cr_expect_eq(load_close_interrupted_runs(st, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(sqlite3_exec(peek, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    cr_expect_eq(count("SELECT count(*) FROM sync_runs WHERE status = 'running'"), 1);
+
+    cr_expect_eq(load_close_interrupted_runs(st, err, sizeof err), 1, "%s", err);
+    cr_expect_eq(count("SELECT count(*) FROM sync_runs WHERE status = 'running'"), 0);
+    cr_expect_eq(count("SELECT count(*) FROM sync_runs WHERE status = 'failed' AND trigger ="
+                       " 'webhook' AND finished_at IS NOT NULL AND error LIKE 'interrupted:%'"),
+                 1);
+    cr_expect_eq(count("SELECT count(*) FROM sync_runs WHERE status = 'ok'"), 1, "the import");
+    cr_expect_eq(load_close_interrupted_runs(st, err, sizeof err), 0, "nothing left: %s", err);
+}
