@@ -39,4 +39,10 @@ sheetsync demo on $base, syncing from the emulated Google Sheet at $SHEETSYNC_SH
   curl '$base/syncs'
 
 MSG
-build/release/sheetsync serve
+# In the background, so a SIGTERM to this script (not only Ctrl-C to the
+# terminal's process group) stops both processes.
+build/release/sheetsync serve &
+server=$!
+trap 'kill $server $emulator 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
+wait $server
