@@ -201,7 +201,7 @@ static void retry_later(struct worker *w, size_t i, const struct store_notif_pen
 
 /* Takes every pending notification of source i and pulls what they ask:
  * one full sync when any asks for the whole sheet, else one range sync per
- * union of overlapping or adjacent row ranges. */
+ * union of row ranges at most merge_gap_rows apart. */
 static void pull_notifications(struct worker *w, size_t i)
 {
     const struct sync_source *src = &w->sources[i];
@@ -240,7 +240,7 @@ static void pull_notifications(struct worker *w, size_t i)
         }
         size_t end = full ? n : start + 1;
         long first = v[start].first_row, last = v[start].last_row;
-        while (end < n && v[end].first_row <= last + 1) {
+        while (end < n && v[end].first_row <= last + 1 + w->o.merge_gap_rows) {
             if (v[end].last_row > last)
                 last = v[end].last_row;
             end++;
@@ -426,6 +426,10 @@ struct worker *worker_start(const struct worker_options *o, char *err, size_t er
     w->o = *o;
     if (w->o.debounce_ms < 0)
         w->o.debounce_ms = 0;
+    if (w->o.merge_gap_rows == 0)
+        w->o.merge_gap_rows = WORKER_MERGE_GAP_ROWS;
+    else if (w->o.merge_gap_rows < 0)
+        w->o.merge_gap_rows = 0;
     pthread_mutex_init(&w->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

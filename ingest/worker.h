@@ -40,7 +40,14 @@ struct worker_options {
     long reconcile_seconds;     /* 0: no periodic reconcile */
     struct sheets_stats *stats; /* shared counters for /metrics; may be NULL */
     long debounce_ms;           /* notifications within this window make one pull */
+    /* Edited ranges at most this many rows apart are pulled as one range: the
+     * unchanged rows between cost a read and a hash each, where another pull
+     * costs a Google request, a transaction and maybe a model refresh.
+     * 0: WORKER_MERGE_GAP_ROWS; < 0: only overlapping or adjacent ranges. */
+    long merge_gap_rows;
 };
+
+#define WORKER_MERGE_GAP_ROWS 1000
 
 /* Reads the key file and starts the thread. Returns NULL with one line in
  * err when the key file is unusable. */

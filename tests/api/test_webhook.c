@@ -298,6 +298,7 @@ static void serve(void)
         .sources = T.src,
         .nsources = 1,
         .debounce_ms = T.debounce_ms,
+        .merge_gap_rows = 5, /* small enough for the 60-row test sheet */
     };
     T.worker = worker_start(&wo, err, sizeof err);
     cr_assert(T.worker, "worker_start: %s", err);
@@ -729,10 +730,12 @@ Test(webhook_debounced, fifty_notifications_in_the_window_make_one_pull)
     cr_expect_eq(db_int("SELECT count(*) FROM notifications WHERE status = 'done'"), 50);
 }
 
-Test(webhook_debounced, disjoint_ranges_pull_apart_adjacent_ones_merge)
+Test(webhook_debounced, distant_ranges_pull_apart_near_ones_merge)
 {
-    const char *ranges[] = {"C3", "C40:C41", "C10", "C11:D12", "C13"};
-    for (size_t i = 0; i < 5; i++) {
+    /* Rows 3 and 10 are 6 rows apart (more than the gap of 5); 20 and 24
+     * are 3 apart. */
+    const char *ranges[] = {"C3", "C40:C41", "C10", "C24", "C11:D12", "C13", "B20"};
+    for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++) {
         char *t = note("edit", ranges[i]);
         struct reply r = post(t);
         cr_assert_eq(r.status, 202);
@@ -741,9 +744,10 @@ Test(webhook_debounced, disjoint_ranges_pull_apart_adjacent_ones_merge)
     }
     cr_assert(wait_for("SELECT count(*) FROM notifications WHERE status = 'pending'", 0, 10000));
     worker_wait_idle(T.worker);
-    cr_expect_eq(values_reads(), 3);
+    cr_expect_eq(values_reads(), 4);
     cr_expect(values_read_of("Issues!3:3"));
     cr_expect(values_read_of("Issues!10:13"));
+    cr_expect(values_read_of("Issues!20:24"));
     cr_expect(values_read_of("Issues!40:41"));
 }
 
