@@ -135,3 +135,13 @@ uint64_t buf_hash64(const void *p, size_t n, uint64_t h)
     }
     return h;
 }
+
+int buf_csv_field(struct buf *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n"))
+        return buf_puts(b, s);
+    int rc = buf_puts(b, "\"");
+    for (const char *p = s; *p && rc == 0; p++)
+        rc = *p == '"' ? buf_puts(b, "\"\"") : buf_append(b, p, 1);
+    return rc ? rc : buf_puts(b, "\"");
+}

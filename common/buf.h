@@ -22,6 +22,9 @@ int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends `s` as a JSON string literal, quotes included. */
 int buf_json_string(struct buf *b, const char *s, size_t n);
+/* Appends `s` as one CSV field (RFC 4180): quoted, with quotes doubled, when
+ * it holds a comma, a quote or a line break. */
+int buf_csv_field(struct buf *b, const char *s);
 
 /* FNV-1a, 64 bits: content hashes of rows and issues (not for security). */
 uint64_t buf_hash64(const void *p, size_t n, uint64_t seed);

@@ -120,16 +120,6 @@ static const char *const csv_fields[] = {
     "source",       "row"};
 #define N_CSV_FIELDS (sizeof csv_fields / sizeof *csv_fields)
 
-static int csv_field(struct buf *b, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n"))
-        return buf_puts(b, s);
-    int rc = buf_puts(b, "\"");
-    for (const char *p = s; *p && rc == 0; p++)
-        rc = *p == '"' ? buf_puts(b, "\"\"") : buf_append(b, p, 1);
-    return rc ? rc : buf_puts(b, "\"");
-}
-
 static int issues_csv(struct buf *b, json_object *items)
 {
     int rc = 0;
@@ -149,10 +139,10 @@ static int issues_csv(struct buf *b, json_object *items)
                 for (size_t k = 0; k < json_object_array_length(v); k++)
                     rc |= buf_printf(&joined, "%s%s", k ? ";" : "",
                                      json_object_get_string(json_object_array_get_idx(v, k)));
-                rc |= csv_field(b, joined.data ? joined.data : "");
+                rc |= buf_csv_field(b, joined.data ? joined.data : "");
                 buf_free(&joined);
             } else {
-                rc |= csv_field(b, json_object_get_string(v));
+                rc |= buf_csv_field(b, json_object_get_string(v));
             }
         }
         rc |= buf_puts(b, "\n");

@@ -150,17 +150,6 @@ static int json_str(struct buf *b, const char *key, const char *s)
     return s && *s ? buf_json_string(b, s, strlen(s)) : buf_puts(b, "null");
 }
 
-/* One CSV field (RFC 4180): quoted when it holds a comma, quote or newline. */
-static int csv_text(struct buf *b, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n"))
-        return buf_puts(b, s);
-    int rc = buf_puts(b, "\"");
-    for (const char *p = s; *p && rc == 0; p++)
-        rc = *p == '"' ? buf_puts(b, "\"\"") : buf_append(b, p, 1);
-    return rc ? rc : buf_puts(b, "\"");
-}
-
 static int csv_row(const struct trend_row *t, void *arg)
 {
     struct buf *b = arg;
@@ -169,7 +158,7 @@ static int csv_row(const struct trend_row *t, void *arg)
     put(&l, ",");
     put(&l, t->week_end);
     put(&l, ",");
-    if (buf_append(b, l.v, l.n) || csv_text(b, t->group))
+    if (buf_append(b, l.v, l.n) || buf_csv_field(b, t->group))
         return -1;
     l.n = 0;
     const long ints1[] = {t->opened, t->resolved, t->open_at_end, t->overdue_at_end};

@@ -17,10 +17,12 @@ jobs=$(nproc)
 run_suite() { # name, cmake options...
     local dir="build/$1"; shift
     echo "== build $dir"
-    cmake -S . -B "$dir" -DSHEETSYNC_WERROR=ON "$@" >/dev/null
+    # Tests on explicitly: a tree configured without them (tests/web/run.sh
+    # does, for the binaries alone) keeps the option in its cache.
+    cmake -S . -B "$dir" -DSHEETSYNC_WERROR=ON -DSHEETSYNC_TESTS=ON "$@" >/dev/null
     cmake --build "$dir" -j"$jobs" >/dev/null
     echo "== test $dir"
-    ctest --test-dir "$dir" --output-on-failure -j"$jobs"
+    ctest --test-dir "$dir" --output-on-failure --no-tests=error -j"$jobs"
 }
 
 run_suite release -DCMAKE_BUILD_TYPE=RelWithDebInfo
