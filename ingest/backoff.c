@@ -139,6 +139,11 @@ bool backoff_stop_requested(struct backoff_stop *s)
     return atomic_load(&s->stopped);
 }
 
+int backoff_stop_cancel(void *arg)
+{
+    return backoff_stop_requested(arg);
+}
+
 int backoff_stop_sleep_ms(void *arg, long ms)
 {
     struct backoff_stop *s = arg;

@@ -76,4 +76,8 @@ bool backoff_stop_requested(struct backoff_stop *s);
  * sleep, -1 when stopped (before or during it). */
 int backoff_stop_sleep_ms(void *arg, long ms);
 
+/* backoff_stop_requested as a fetch cancel callback (struct fetch_options):
+ * arg is the struct backoff_stop; non-zero once the stop is requested. */
+int backoff_stop_cancel(void *arg);
+
 #endif

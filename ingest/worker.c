@@ -63,13 +63,6 @@ static bool stopping(struct worker *w)
     return backoff_stop_requested(&w->stop);
 }
 
-/* The fetch cancel callback of the worker's Sheets client and token
- * requests. */
-static int cancelled(void *arg)
-{
-    return backoff_stop_requested(arg);
-}
-
 static int64_t mono_ms(void)
 {
     struct timespec t;
@@ -453,7 +446,7 @@ struct worker *worker_start(const struct worker_options *o, char *err, size_t er
     memcpy(w->sources, o->sources, o->nsources * sizeof *w->sources);
     /* Every Google call of this thread, token requests included, ends when
      * the worker is told to stop, and so do the client's retry waits. */
-    struct fetch_options fo = {.cancel = cancelled, .cancel_arg = &w->stop};
+    struct fetch_options fo = {.cancel = backoff_stop_cancel, .cancel_arg = &w->stop};
     struct gauth_options go = {.fetch = fo};
     w->auth = gauth_new_from_file(o->credentials_path, &go, err, errlen);
     if (!w->auth)

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,30 @@ static int google_sources(const struct cfg *cfg, struct sync_source **out, size_
     return 0;
 }
 
+/* `sync` ends early on SIGINT or SIGTERM: this thread takes the signal and
+ * stops the client's calls and retry waits, so the run in flight rolls back
+ * and is recorded as failed rather than left 'running'. A thread, because
+ * backoff_stop_request takes a lock, which a signal handler must not. */
+struct sync_stop {
+    struct backoff_stop stop;
+    sigset_t signals;
+    pthread_t thread;
+    atomic_int signal; /* the one received, 0 until then */
+    atomic_bool done;  /* set by the main thread to end the wait */
+};
+
+static void *sync_stop_wait(void *arg)
+{
+    struct sync_stop *s = arg;
+    int sig;
+    if (sigwait(&s->signals, &sig) == 0 && !atomic_load(&s->done)) {
+        atomic_store(&s->signal, sig);
+        log_warn("sync: %s received, stopping the sync in flight", strsignal(sig));
+        backoff_stop_request(&s->stop);
+    }
+    return NULL;
+}
+
 static int cmd_sync(struct cli *c)
 {
     bool reclean = false;
@@ -239,11 +264,17 @@ static int cmd_sync(struct cli *c)
     struct sync_source *srcs = NULL;
     struct gauth *auth = NULL;
     struct sheets_client *client = NULL;
+    struct sync_stop ss = {0};
+    bool watching = false;
     size_t n = 0;
     char err[1024];
     int rc = load_config(c, &cfg);
     if (rc)
         return rc;
+    backoff_stop_init(&ss.stop);
+    sigemptyset(&ss.signals);
+    sigaddset(&ss.signals, SIGINT);
+    sigaddset(&ss.signals, SIGTERM);
     if ((rc = google_sources(&cfg, &srcs, &n)) != 0)
         goto out;
     if (n == 0) {
@@ -252,17 +283,29 @@ static int cmd_sync(struct cli *c)
         rc = EXIT_USAGE;
         goto out;
     }
-    if (!(auth = gauth_new_from_file(cfg.credentials_path, NULL, err, sizeof err))) {
+    /* Blocked in every thread (libcurl's resolver threads too); the watcher
+     * takes them. */
+    pthread_sigmask(SIG_BLOCK, &ss.signals, NULL);
+    if (pthread_create(&ss.thread, NULL, sync_stop_wait, &ss) == 0)
+        watching = true;
+    struct fetch_options fo = {.cancel = backoff_stop_cancel, .cancel_arg = &ss.stop};
+    struct gauth_options go = {.fetch = fo};
+    if (!(auth = gauth_new_from_file(cfg.credentials_path, &go, err, sizeof err))) {
         fprintf(stderr, "sheetsync: configuration: GOOGLE_APPLICATION_CREDENTIALS: %s\n", err);
         rc = EXIT_USAGE;
         goto out;
     }
-    client = sheets_client_new(cfg.sheets_api_url, auth, NULL);
+    struct backoff bo;
+    backoff_init(&bo);
+    bo.sleep_ms = backoff_stop_sleep_ms;
+    bo.arg = &ss.stop;
+    struct sheets_options so = {.fetch = fo, .backoff = &bo};
+    client = sheets_client_new(cfg.sheets_api_url, auth, &so);
     if (!client || (rc = open_store(&cfg, &st)) != 0) {
         rc = EXIT_WORK;
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !atomic_load(&ss.signal); i++) {
         struct sync_request req = {.trigger = "manual", .full = true, .reclean = reclean};
         struct load_stats s;
         if (sync_run(st, client, &srcs[i], &req, &s, err, sizeof err)) {
@@ -274,6 +317,19 @@ static int cmd_sync(struct cli *c)
                  srcs[i].name, s.rows_fetched, s.rows_changed, s.issues_changed, s.sync_id);
     }
 out:
+    if (watching) {
+        /* Wakes the watcher with a signal it then ignores (not
+         * pthread_cancel: ASan's thread teardown trips over the unwind). */
+        atomic_store(&ss.done, true);
+        pthread_kill(ss.thread, SIGINT);
+        pthread_join(ss.thread, NULL);
+    }
+    if (atomic_load(&ss.signal)) {
+        fprintf(stderr, "sheetsync: sync stopped by %s: the run in flight was rolled back\n",
+                strsignal(atomic_load(&ss.signal)));
+        rc = EXIT_WORK;
+    }
+    backoff_stop_cleanup(&ss.stop);
     sheets_client_free(client);
     gauth_free(auth);
     store_close(st);

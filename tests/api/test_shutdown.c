@@ -97,10 +97,10 @@ static bool log_has(const char *needle)
     return found;
 }
 
-/* Starts `sheetsync serve` on port 0 against the emulator and waits for its
- * port. The start-up full sync runs at once; debounce 0 pulls a
- * notification at once. */
-static void spawn(void)
+/* Starts `sheetsync COMMAND` (serve or sync) against the emulator; for
+ * serve, on port 0, and waits for its port. serve's start-up full sync runs
+ * at once; debounce 0 pulls a notification at once. */
+static void spawn_command(const char *command)
 {
     T.child = fork();
     cr_assert(T.child >= 0);
@@ -120,9 +120,11 @@ static void spawn(void)
         setenv("SHEETSYNC_RECONCILE_SECONDS", "0", 1);
         setenv("SHEETSYNC_LOG_LEVEL", "info", 1);
         unsetenv("SHEETSYNC_CONFIG");
-        execl(SHEETSYNC, SHEETSYNC, "serve", (char *)NULL);
+        execl(SHEETSYNC, SHEETSYNC, command, (char *)NULL);
         _exit(127);
     }
+    if (strcmp(command, "serve") != 0)
+        return;
     static const char mark[] = "listening on http://127.0.0.1:";
     T.port = 0;
     for (int i = 0; i < 400 && !T.port; i++) {
@@ -136,6 +138,11 @@ static void spawn(void)
             usleep(25000);
     }
     cr_assert(T.port, "sheetsync serve logged no port");
+}
+
+static void spawn(void)
+{
+    spawn_command("serve");
 }
 
 /* Sends `sig` and waits up to 20 s for the exit; returns the milliseconds
@@ -394,4 +401,26 @@ Test(shutdown, sigterm_during_a_retry_wait_exits_0)
     cr_expect_eq(db_int("SELECT count(*) FROM sync_runs WHERE status = 'failed'"
                         " AND trigger = 'manual' AND error LIKE '%retry interrupted%'"),
                  1, "the sync whose retry wait ended is recorded as failed");
+}
+
+/* The one-shot `sheetsync sync` stops too: exit 1 (the work failed), the run
+ * rolled back and recorded as failed, not left 'running'. */
+Test(shutdown, sigterm_during_a_hung_one_shot_sync_exits_1)
+{
+    hold_google(GOOGLE_HOLD_MS);
+    spawn_command("sync");
+    usleep(800000);
+    cr_assert_eq(waitpid(T.child, NULL, WNOHANG), 0, "sync ended before the signal");
+    int status = 0;
+    long long ms = signal_and_wait(SIGTERM, &status);
+    cr_expect(
+        WIFEXITED(status) && WEXITSTATUS(status) == 1, "exit status %d (signal %d), want exit 1",
+        WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    cr_expect_lt(ms, STOP_LIMIT_MS, "exited after %lld ms", ms);
+    cr_log_info("sync: SIGTERM during a hung token request: exited after %lld ms", ms);
+    cr_expect(log_has("sync stopped by Terminated"), "the log says why it stopped");
+    assert_db_intact();
+    cr_expect_eq(db_int("SELECT count(*) FROM sync_runs WHERE status = 'failed'"
+                        " AND trigger = 'manual' AND error LIKE '%cancelled%'"),
+                 1, "the sync is recorded as failed");
 }
