@@ -7,20 +7,19 @@
  * notification pending for the next start, and leave an intact database. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "tests/support/child.h"
 #include "tests/support/emulator.h"
 #include "tests/support/jws.h"
 
@@ -102,42 +101,12 @@ static bool log_has(const char *needle)
  * at once; debounce 0 pulls a notification at once. */
 static void spawn_command(const char *command)
 {
-    T.child = fork();
-    cr_assert(T.child >= 0);
-    if (T.child == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(T.log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 2);
-        setenv("SHEETSYNC_DB", T.db, 1);
-        setenv("SHEETSYNC_PORT", "0", 1);
-        setenv("SHEETSYNC_SPREADSHEET_ID", "demo-sheet", 1);
-        setenv("SHEETSYNC_SHEET", "Issues", 1);
-        setenv("GOOGLE_APPLICATION_CREDENTIALS", T.emu.key_path, 1);
-        setenv("SHEETSYNC_SHEETS_API_URL", T.emu.base, 1);
-        setenv("SHEETSYNC_WEBHOOK_SECRET", SECRET, 1);
-        setenv("SHEETSYNC_ADMIN_TOKEN", ADMIN, 1);
-        setenv("SHEETSYNC_DEBOUNCE_MS", "0", 1);
-        setenv("SHEETSYNC_RECONCILE_SECONDS", "0", 1);
-        setenv("SHEETSYNC_LOG_LEVEL", "info", 1);
-        unsetenv("SHEETSYNC_CONFIG");
-        execl(SHEETSYNC, SHEETSYNC, command, (char *)NULL);
-        _exit(127);
-    }
-    if (strcmp(command, "serve") != 0)
-        return;
-    static const char mark[] = "listening on http://127.0.0.1:";
-    T.port = 0;
-    for (int i = 0; i < 400 && !T.port; i++) {
-        char *log = emu_slurp(T.log, NULL);
-        const char *p = log ? strstr(log, mark) : NULL;
-        if (p)
-            T.port = (unsigned)atoi(p + strlen(mark));
-        free(log);
-        cr_assert_eq(waitpid(T.child, NULL, WNOHANG), 0, "sheetsync serve exited at start");
-        if (!T.port)
-            usleep(25000);
-    }
-    cr_assert(T.port, "sheetsync serve logged no port");
+    static const char *const extra[] = {"SHEETSYNC_WEBHOOK_SECRET=" SECRET,
+                                        "SHEETSYNC_ADMIN_TOKEN=" ADMIN, "SHEETSYNC_DEBOUNCE_MS=0",
+                                        NULL};
+    struct child_env e = {T.db, T.log, T.emu.key_path, T.emu.base, extra};
+    T.child = child_start(&e, command);
+    T.port = strcmp(command, "serve") == 0 ? child_wait_port(T.child, T.log) : 0;
 }
 
 static void spawn(void)

@@ -7,14 +7,12 @@
  * between the 202 and the pull losing nothing. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +25,7 @@
 #include "server/http.h"
 #include "server/metrics.h"
 #include "store/store.h"
+#include "tests/support/child.h"
 #include "tests/support/emulator.h"
 #include "tests/support/jws.h"
 
@@ -801,40 +800,12 @@ Test(webhook_debounced, a_full_sync_covers_pending_notifications)
 static void spawn(long debounce_ms)
 {
     snprintf(T.child_log, sizeof T.child_log, "%s.log", T.db);
-    char debounce[32];
-    snprintf(debounce, sizeof debounce, "%ld", debounce_ms);
-    T.child = fork();
-    cr_assert(T.child >= 0);
-    if (T.child == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(T.child_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 2);
-        setenv("SHEETSYNC_DB", T.db, 1);
-        setenv("SHEETSYNC_PORT", "0", 1);
-        setenv("SHEETSYNC_SPREADSHEET_ID", "demo-sheet", 1);
-        setenv("SHEETSYNC_SHEET", "Issues", 1);
-        setenv("GOOGLE_APPLICATION_CREDENTIALS", T.emu.key_path, 1);
-        setenv("SHEETSYNC_SHEETS_API_URL", T.emu.base, 1);
-        setenv("SHEETSYNC_WEBHOOK_SECRET", SECRET, 1);
-        setenv("SHEETSYNC_DEBOUNCE_MS", debounce, 1);
-        setenv("SHEETSYNC_RECONCILE_SECONDS", "0", 1);
-        setenv("SHEETSYNC_LOG_LEVEL", "info", 1);
-        unsetenv("SHEETSYNC_CONFIG");
-        execl(SHEETSYNC, SHEETSYNC, "serve", (char *)NULL);
-        _exit(127);
-    }
-    T.port = 0;
-    for (int i = 0; i < 400 && !T.port; i++) {
-        char *log = emu_slurp(T.child_log, NULL);
-        const char *p = log ? strstr(log, "listening on http://127.0.0.1:") : NULL;
-        if (p)
-            T.port = (unsigned)atoi(p + strlen("listening on http://127.0.0.1:"));
-        free(log);
-        cr_assert_eq(waitpid(T.child, NULL, WNOHANG), 0, "sheetsync serve exited at start");
-        if (!T.port)
-            usleep(25000);
-    }
-    cr_assert(T.port, "sheetsync serve logged no port");
+    static char debounce[48];
+    snprintf(debounce, sizeof debounce, "SHEETSYNC_DEBOUNCE_MS=%ld", debounce_ms);
+    const char *extra[] = {"SHEETSYNC_WEBHOOK_SECRET=" SECRET, debounce, NULL};
+    struct child_env e = {T.db, T.child_log, T.emu.key_path, T.emu.base, extra};
+    T.child = child_start(&e, "serve");
+    T.port = child_wait_port(T.child, T.child_log);
 }
 
 static void setup_child(void)
